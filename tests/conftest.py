@@ -1,0 +1,25 @@
+"""Shared fixtures: the real corpora folder (skip when absent) and small synthetic data."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def find_corpora_dir():
+    """Return the shared corpora folder: $MSFL_CORPORA, else ../shared/corpora, else None."""
+    candidates = [os.environ.get("MSFL_CORPORA"), REPO_ROOT.parent / "shared" / "corpora"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def corpora_dir():
+    path = find_corpora_dir()
+    if path is None:
+        pytest.skip("real corpora not found: set MSFL_CORPORA or provide ../shared/corpora")
+    return path
