@@ -20,6 +20,12 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, clone
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import check_consistent_length
 
 __all__ = [
     "LLD_FAMILIES",
@@ -27,6 +33,15 @@ __all__ = [
     "FeatureFamily",
     "feature_family",
     "feature_families",
+    "shared_features",
+    "family_weights",
+    "topk_overlap",
+    "compare_rankings",
+    "monolingual_rankings",
+    "compare_with_permutation",
+    "plot_shared_features",
+    "plot_family_weights",
+    "plot_topk_overlap",
 ]
 
 #: LLD families in display order; every openSMILE name of IS09, IS10, ComParE_2016,
@@ -226,3 +241,739 @@ def feature_families(names) -> pd.DataFrame:
     frame.insert(0, "feature", names)
     frame["is_delta"] = frame["is_delta"].astype(bool)
     return frame
+
+
+# ----------------------------------------------------------------------------
+# rankings
+# ----------------------------------------------------------------------------
+GROUP = "group"
+"""Name of the column that holds the group label (language, emotion, ...) in tidy rankings."""
+
+
+def _split_pipeline(estimator, X):
+    """Return the attention model, ``X`` as that model sees it, and the pipeline's names."""
+    if not isinstance(estimator, Pipeline):
+        return estimator, X, None
+    head = estimator[:-1]
+    Xt = head.transform(X)
+    try:
+        names = head.get_feature_names_out()
+    except (AttributeError, ValueError, TypeError):
+        # A preceding step without get_feature_names_out: fall back to the model's.
+        names = None
+    return estimator[-1], Xt, names
+
+
+def _resolve_names(model, n_features, feature_names, pipeline_names):
+    candidates = (feature_names, pipeline_names, getattr(model, "feature_names_in_", None))
+    for names in candidates:
+        if names is not None:
+            names = [str(name) for name in names]
+            if len(names) != n_features:
+                raise ValueError(
+                    f"{len(names)} feature names given for {n_features} attention weights."
+                )
+            return names
+    return [f"x{i}" for i in range(n_features)]
+
+
+def _attention(model, X) -> np.ndarray:
+    if not hasattr(model, "attention_weights"):
+        raise TypeError(
+            f"{type(model).__name__} has no attention_weights(X); pass a fitted "
+            "MultitaskSERClassifier or a Pipeline ending in one."
+        )
+    weights = np.asarray(model.attention_weights(X), dtype=float)
+    if weights.ndim != 2:
+        raise ValueError(f"attention_weights returned shape {weights.shape}, expected 2-D.")
+    return weights
+
+
+def _rank(mean_weights: np.ndarray, names) -> pd.DataFrame:
+    # A stable sort breaks ties by input order, so rankings are reproducible.
+    order = np.argsort(-mean_weights, kind="stable")
+    ranking = pd.DataFrame(
+        {
+            "feature": np.asarray(names, dtype=object)[order],
+            "weight": mean_weights[order],
+            "rank": np.arange(1, len(order) + 1),
+        }
+    )
+    families = feature_families(ranking["feature"]).drop(columns="feature")
+    return pd.concat([ranking, families], axis=1)
+
+
+def _rank_attention(weights, names, by=None) -> pd.DataFrame:
+    if by is None:
+        return _rank(weights.mean(axis=0), names)
+    by = np.asarray(by)
+    if by.shape != (weights.shape[0],):
+        raise ValueError(f"by has shape {by.shape}; expected one label per sample ({len(weights)}).")
+    frames = []
+    for group in np.unique(by):
+        ranking = _rank(weights[by == group].mean(axis=0), names)
+        ranking.insert(0, GROUP, group)
+        frames.append(ranking)
+    return pd.concat(frames, ignore_index=True)
+
+
+def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
+    """Rank input features by their attention weight averaged over utterances.
+
+    The features ranked first are the multilingual shared features (MSFs): those
+    the attention pooling of a model trained on several languages relies on.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or Pipeline
+        A fitted :class:`~sklearn_msfl.MultitaskSERClassifier` (anything with
+        ``attention_weights(X)``), or a fitted Pipeline ending in one, in which
+        case ``X`` is transformed by the preceding steps first.
+    X : array-like, DataFrame or list of signals
+        Input of ``estimator`` (signals for a pipeline that extracts features).
+    feature_names : sequence of str, default=None
+        Names of the model's input features. When None, taken from the
+        pipeline's ``pipeline[:-1].get_feature_names_out()``, else from the
+        model's ``feature_names_in_``, else ``x0, x1, ...``. Names given here
+        take precedence.
+    by : array-like of shape (n_samples,), default=None
+        Group label of each utterance (language, emotion, ...). When given,
+        every group gets its own ranking from the mean over its utterances.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature (per group), sorted by descending ``weight`` (within
+        each group), with columns ``feature``, ``weight``, ``rank`` (1 = most
+        attended) and the :func:`feature_families` columns ``lld``,
+        ``lld_family``, ``functional``, ``functional_family``, ``is_delta``;
+        with ``by``, a leading ``group`` column. Weights of one group sum to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_msfl.explain import shared_features
+    >>> class Attention:  # stands in for a fitted MultitaskSERClassifier
+    ...     def attention_weights(self, X):
+    ...         return np.tile([0.2, 0.7, 0.1], (len(X), 1))
+    >>> names = ["pcm_loudness_sma_amean", "F0final_sma_range", "mfcc_sma[1]_amean"]
+    >>> shared_features(Attention(), np.zeros((4, 3)), names)[["feature", "weight", "rank"]]
+                      feature  weight  rank
+    0       F0final_sma_range     0.7     1
+    1  pcm_loudness_sma_amean     0.2     2
+    2       mfcc_sma[1]_amean     0.1     3
+    """
+    model, Xt, pipeline_names = _split_pipeline(estimator, X)
+    weights = _attention(model, Xt)
+    names = _resolve_names(model, weights.shape[1], feature_names, pipeline_names)
+    return _rank_attention(weights, names, by)
+
+
+def _as_tidy(rankings) -> pd.DataFrame:
+    """Accept a tidy frame with a group column or a mapping group -> ranking."""
+    if isinstance(rankings, pd.DataFrame):
+        if GROUP not in rankings:
+            raise ValueError(
+                f"A ranking frame of several groups needs a {GROUP!r} column; "
+                "use shared_features(..., by=...) or pass a dict {group: ranking}."
+            )
+        return rankings
+    frames = [ranking.assign(**{GROUP: group}) for group, ranking in dict(rankings).items()]
+    tidy = pd.concat(frames, ignore_index=True)
+    return tidy[[GROUP] + [column for column in tidy if column != GROUP]]
+
+
+def _groups(tidy: pd.DataFrame) -> dict:
+    """Group label -> its ranking, in order of first appearance."""
+    return {group: frame for group, frame in tidy.groupby(GROUP, sort=False)}
+
+
+_LEVELS = {
+    "lld": ["lld_family"],
+    "functional": ["functional_family"],
+    "both": ["lld_family", "functional_family"],
+}
+
+
+def family_weights(ranking, level="lld") -> pd.DataFrame:
+    """Aggregate attention weights per feature family.
+
+    Parameters
+    ----------
+    ranking : DataFrame or dict of DataFrame
+        Output of :func:`shared_features` (with or without ``by``), or a mapping
+        group -> ranking (e.g. ``{"MSF": msf, "de": ...}``).
+    level : {"lld", "functional", "both"}, default="lld"
+        Group by LLD family, functional family, or both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per family (per group), with the family column(s) and
+        ``sum`` (total weight), ``mean`` (mean weight of its features),
+        ``n_features``, and ``relative`` (mean weight divided by the uniform
+        weight ``1 / n_features_total``: above 1 means the family gets more than
+        its share of attention). Rows are sorted by descending ``mean`` within
+        each group, so the first row is the most attended family regardless of
+        how many features it has.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_msfl.explain import family_weights
+    >>> ranking = pd.DataFrame({
+    ...     "feature": ["F0final_sma_amean", "F0final_sma_range", "mfcc_sma[1]_amean",
+    ...                 "mfcc_sma[2]_amean"],
+    ...     "weight": [0.4, 0.3, 0.2, 0.1]})
+    >>> family_weights(ranking)
+      lld_family  sum  mean  n_features  relative
+    0      pitch  0.7  0.35           2       1.4
+    1       mfcc  0.3  0.15           2       0.6
+    """
+    if level not in _LEVELS:
+        raise ValueError(f"level must be one of {sorted(_LEVELS)}, got {level!r}.")
+    if isinstance(ranking, pd.DataFrame):
+        frame = ranking
+    else:
+        frame = _as_tidy(ranking)
+    keys = _LEVELS[level]
+    if not set(keys) <= set(frame.columns):
+        families = feature_families(frame["feature"]).drop(columns="feature")
+        frame = pd.concat([frame.reset_index(drop=True), families], axis=1)
+    grouped = [GROUP] if GROUP in frame else []
+    table = (
+        frame.groupby(grouped + keys, sort=False)["weight"]
+        .agg(sum="sum", mean="mean", n_features="size")
+        .reset_index()
+    )
+    totals = frame.groupby(grouped, sort=False).size() if grouped else len(frame)
+    n_total = table[GROUP].map(totals) if grouped else totals
+    table["relative"] = table["mean"] * n_total
+    order = [*grouped, "mean"]
+    if grouped:
+        group_order = {group: i for i, group in enumerate(frame[GROUP].unique())}
+        table = table.sort_values(
+            order, ascending=[True, False], kind="stable",
+            key=lambda column: column.map(group_order) if column.name == GROUP else column,
+        )
+    else:
+        table = table.sort_values("mean", ascending=False, kind="stable")
+    return table.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------
+# comparisons of rankings
+# ----------------------------------------------------------------------------
+def _top(ranking: pd.DataFrame, k: int) -> set:
+    return set(ranking.nsmallest(k, "rank")["feature"]) if "rank" in ranking else set(
+        ranking.nlargest(k, "weight", keep="first")["feature"]
+    )
+
+
+def topk_overlap(rankings, k=10) -> pd.DataFrame:
+    """Count the features that the top-``k`` sets of every pair of rankings share.
+
+    Parameters
+    ----------
+    rankings : DataFrame or dict of DataFrame
+        Tidy rankings with a ``group`` column (``shared_features(..., by=...)``,
+        :func:`monolingual_rankings`) or a mapping name -> ranking.
+    k : int, default=10
+        Size of the top sets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Square, symmetric matrix of overlap counts (diagonal = ``k``), rows and
+        columns named by group.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_msfl.explain import topk_overlap
+    >>> a = pd.DataFrame({"feature": ["f0", "f1", "f2"], "weight": [.5, .3, .2]})
+    >>> b = pd.DataFrame({"feature": ["f2", "f1", "f0"], "weight": [.6, .3, .1]})
+    >>> topk_overlap({"a": a, "b": b}, k=2)
+       a  b
+    a  2  1
+    b  1  2
+    """
+    tops = {group: _top(frame, k) for group, frame in _groups(_as_tidy(rankings)).items()}
+    names = list(tops)
+    counts = [[len(tops[row] & tops[column]) for column in names] for row in names]
+    return pd.DataFrame(counts, index=names, columns=names)
+
+
+def _rank_correlations(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float]:
+    joined = a[["feature", "weight"]].merge(b[["feature", "weight"]], on="feature")
+    if len(joined) < 2:
+        return np.nan, np.nan
+    x, y = joined["weight_x"].to_numpy(), joined["weight_y"].to_numpy()
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return np.nan, np.nan
+    return float(stats.spearmanr(x, y)[0]), float(stats.kendalltau(x, y)[0])
+
+
+def compare_rankings(msf_ranking, per_language_rankings, ks=(5, 10, 20)) -> pd.DataFrame:
+    """Compare each language's own ranking with the multilingual (MSF) ranking.
+
+    This is the analysis of the MSFL paper: how many of a language's top-``k``
+    features are also among the top-``k`` MSFs, and how similar the full
+    rankings are.
+
+    Parameters
+    ----------
+    msf_ranking : DataFrame
+        Ranking of the multilingual model (:func:`shared_features` without ``by``).
+    per_language_rankings : DataFrame or dict of DataFrame
+        Tidy rankings with a ``group`` column (from ``shared_features(...,
+        by=languages)`` or :func:`monolingual_rankings`) or a mapping
+        language -> ranking.
+    ks : sequence of int, default=(5, 10, 20)
+        Sizes of the top sets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per language with columns ``group``, ``overlap_top{k}`` for each
+        ``k`` (number of the language's top-``k`` features among the top-``k``
+        MSFs), ``spearman`` and ``kendall`` (rank correlations of the weights of
+        the features both rankings contain; NaN when a ranking is constant).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_msfl.explain import compare_rankings
+    >>> msf = pd.DataFrame({"feature": ["f0", "f1", "f2", "f3"], "weight": [.4, .3, .2, .1]})
+    >>> de = pd.DataFrame({"feature": ["f0", "f2", "f1", "f3"], "weight": [.5, .3, .1, .1]})
+    >>> compare_rankings(msf, {"de": de}, ks=(1, 2))
+      group  overlap_top1  overlap_top2  spearman   kendall
+    0    de             1             1  0.632456  0.547723
+    """
+    rows = []
+    for group, ranking in _groups(_as_tidy(per_language_rankings)).items():
+        row = {GROUP: group}
+        for k in ks:
+            row[f"overlap_top{k}"] = len(_top(ranking, k) & _top(msf_ranking, k))
+        row["spearman"], row["kendall"] = _rank_correlations(msf_ranking, ranking)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _main_task(y):
+    """The main (first) column of a 2-D multitask target, ``y`` itself when 1-D."""
+    if isinstance(y, pd.DataFrame):
+        return y.iloc[:, 0]
+    array = np.asarray(y)
+    return array[:, 0] if array.ndim == 2 else y
+
+
+def monolingual_rankings(estimator, X, y, languages, feature_names=None) -> pd.DataFrame:
+    """Fit one clone of ``estimator`` per language and rank each one's features.
+
+    Each monolingual model is trained on the main task only (the first column of
+    a 2-D ``y``, i.e. emotion), as a language task is constant within one
+    language. Compare the result with the multilingual ranking in
+    :func:`compare_rankings`.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Unfitted (or fitted: it is cloned) MSFL estimator or pipeline ending in one.
+    X : array-like, DataFrame or list of signals
+        Input of all languages.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets; the first column is the main task when 2-D.
+    languages : array-like of shape (n_samples,)
+        Language of each utterance.
+    feature_names : sequence of str, default=None
+        As in :func:`shared_features`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy ranking, one block per language (in sorted order) with a leading
+        ``group`` column, each ranked on its own utterances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from sklearn_msfl.explain import monolingual_rankings
+    >>> class Attention(BaseEstimator):  # attends to the feature most correlated with y
+    ...     def fit(self, X, y):
+    ...         corr = np.abs([np.corrcoef(column, y)[0, 1] for column in X.T])
+    ...         self.weights_ = corr / corr.sum()
+    ...         return self
+    ...     def attention_weights(self, X):
+    ...         return np.tile(self.weights_, (len(X), 1))
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 2)), np.repeat([0, 1], 20)
+    >>> languages = np.tile(["de", "en"], 20)
+    >>> X[languages == "de", 0] += 3 * y[languages == "de"]
+    >>> X[languages == "en", 1] += 3 * y[languages == "en"]
+    >>> rankings = monolingual_rankings(Attention(), X, y, languages)
+    >>> rankings.loc[rankings["rank"] == 1, ["group", "feature"]]
+      group feature
+    0    de      x0
+    2    en      x1
+    """
+    languages = np.asarray(languages)
+    check_consistent_length(X, y, languages)
+    y_main = _main_task(y)
+    frames = []
+    for language in np.unique(languages):
+        index = np.flatnonzero(languages == language)
+        X_language = _safe_indexing(X, index)
+        model = clone(estimator).fit(X_language, _safe_indexing(y_main, index))
+        ranking = shared_features(model, X_language, feature_names)
+        ranking.insert(0, GROUP, language)
+        frames.append(ranking)
+    return pd.concat(frames, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------
+# attention versus permutation importance
+# ----------------------------------------------------------------------------
+class _GroupPermutation(BaseEstimator):
+    """Scores a fitted model on features rebuilt from one row index per column group.
+
+    :func:`sklearn.inspection.permutation_importance` shuffles one column at a
+    time. Given a matrix whose column ``g`` holds row indices, permuting that
+    column permutes the rows of every feature of group ``g`` together: a grouped
+    permutation that scores the model exactly as sklearn does, at the cost of one
+    evaluation per group and repeat instead of one per feature.
+    """
+
+    def __init__(self, model, features, groups):
+        self.model = model
+        self.features = features
+        self.groups = groups
+
+    def fit(self, X, y=None):  # pragma: no cover - the model is fitted already
+        return self
+
+    @property
+    def classes_(self):
+        return self.model.classes_
+
+    def _rebuild(self, row_indices):
+        row_indices = np.asarray(row_indices, dtype=int)
+        values = self.features.to_numpy() if hasattr(self.features, "columns") else self.features
+        rebuilt = np.array(values, copy=True)
+        for column, group in enumerate(self.groups):
+            rebuilt[:, group] = values[row_indices[:, column]][:, group]
+        if hasattr(self.features, "columns"):
+            return pd.DataFrame(rebuilt, columns=self.features.columns)
+        return rebuilt
+
+    def predict(self, row_indices):
+        return self.model.predict(self._rebuild(row_indices))
+
+    def predict_proba(self, row_indices):
+        return self.model.predict_proba(self._rebuild(row_indices))
+
+    def score(self, row_indices, y):
+        return self.model.score(self._rebuild(row_indices), y)
+
+
+def compare_with_permutation(
+    estimator,
+    X,
+    y,
+    *,
+    level="lld",
+    n_features=20,
+    feature_names=None,
+    scoring="balanced_accuracy",
+    n_repeats=5,
+    random_state=None,
+    n_jobs=None,
+) -> pd.DataFrame:
+    """Compare attention with permutation importance on the same fitted model.
+
+    Permutation importance (:func:`sklearn.inspection.permutation_importance`)
+    is model-agnostic: the drop in score when a feature's values are shuffled
+    across utterances. Agreement between both says the attention weights are
+    a faithful explanation. Permuting each of 1582 IS10 features is costly, so
+    by default whole LLD families are permuted together (grouped permutation,
+    one score evaluation per family and repeat) and compared with the family's
+    total attention; ``level="feature"`` permutes the ``n_features`` most
+    attended features one by one.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or Pipeline
+        As in :func:`shared_features`. Pipelines are permuted on the features
+        that enter the final step (the preceding steps run once).
+    X : array-like, DataFrame or list of signals
+        Held-out input of ``estimator``.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets; only the main (first) column is scored when 2-D.
+    level : {"lld", "functional", "feature"}, default="lld"
+        Permute LLD families, functional families or single features.
+    n_features : int or None, default=20
+        With ``level="feature"``, how many top-attention features to permute
+        (None: all). Ignored otherwise.
+    feature_names : sequence of str, default=None
+        As in :func:`shared_features`.
+    scoring : str or callable, default="balanced_accuracy"
+        Scorer on the main task; balanced accuracy is the unweighted average
+        recall (UAR) of speech emotion recognition.
+    n_repeats : int, default=5
+        Permutations per feature or family.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the permutations.
+    n_jobs : int or None, default=None
+        Parallel jobs of :func:`~sklearn.inspection.permutation_importance`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per family (or feature), sorted by descending attention, with
+        columns ``family`` (or ``feature``), ``n_features``, ``attention`` (sum
+        of mean attention weights), ``attention_rank``, ``permutation_mean``,
+        ``permutation_std`` (score drop over repeats) and ``permutation_rank``.
+        ``frame.attrs["spearman"]`` and ``frame.attrs["kendall"]`` hold the rank
+        correlation between attention and permutation importance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_msfl.explain import compare_with_permutation
+    >>> class AttentiveLogit(LogisticRegression):  # attention = |coefficient|
+    ...     def attention_weights(self, X):
+    ...         weights = np.abs(self.coef_[0])
+    ...         return np.tile(weights / weights.sum(), (len(X), 1))
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(200, 3)), np.repeat([0, 1], 100)
+    >>> X[:, 0] += 2 * y
+    >>> X[:, 1] += 0.5 * y
+    >>> model = AttentiveLogit().fit(X, y)
+    >>> names = ["F0final_sma_amean", "pcm_loudness_sma_amean", "mfcc_sma[1]_amean"]
+    >>> table = compare_with_permutation(model, X, y, feature_names=names, random_state=0)
+    >>> table[["family", "attention_rank", "permutation_rank"]]
+         family  attention_rank  permutation_rank
+    0     pitch               1                 1
+    1  loudness               2                 2
+    2      mfcc               3                 3
+    >>> table.attrs["spearman"]
+    1.0
+    """
+    columns = {"lld": "lld_family", "functional": "functional_family", "feature": "feature"}
+    if level not in columns:
+        raise ValueError(f"level must be one of {sorted(columns)}, got {level!r}.")
+    model, Xt, pipeline_names = _split_pipeline(estimator, X)
+    weights = _attention(model, Xt)
+    names = _resolve_names(model, weights.shape[1], feature_names, pipeline_names)
+    ranking = _rank(weights.mean(axis=0), names)
+    position = {name: i for i, name in enumerate(names)}
+    ranking["column"] = ranking["feature"].map(position)
+
+    key = columns[level]
+    if level == "feature" and n_features is not None:
+        ranking = ranking.head(n_features)
+    table = (
+        ranking.groupby(key, sort=False)
+        .agg(n_features=("column", "size"), attention=("weight", "sum"), columns=("column", list))
+        .reset_index()
+        .sort_values("attention", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+
+    n_samples = weights.shape[0]
+    row_indices = np.tile(np.arange(n_samples)[:, None], (1, len(table)))
+    features = Xt if hasattr(Xt, "columns") else np.asarray(Xt)
+    result = permutation_importance(
+        _GroupPermutation(model, features, list(table["columns"])),
+        row_indices,
+        np.asarray(_main_task(y)),
+        scoring=scoring,
+        n_repeats=n_repeats,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    table = table.drop(columns="columns").rename(columns={key: "family"} if key != "feature" else {})
+    table["attention_rank"] = np.arange(1, len(table) + 1)
+    table["permutation_mean"] = result.importances_mean
+    table["permutation_std"] = result.importances_std
+    table["permutation_rank"] = (
+        table["permutation_mean"].rank(ascending=False, method="first").astype(int)
+    )
+    if len(table) > 1 and np.ptp(table["permutation_mean"]) > 0:
+        table.attrs["spearman"] = float(stats.spearmanr(table["attention"], table["permutation_mean"])[0])
+        table.attrs["kendall"] = float(stats.kendalltau(table["attention"], table["permutation_mean"])[0])
+    else:
+        table.attrs["spearman"] = table.attrs["kendall"] = np.nan
+    return table
+
+
+# ----------------------------------------------------------------------------
+# plots
+# ----------------------------------------------------------------------------
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            "Plotting needs matplotlib: pip install 'sklearn-msfl[plots]'."
+        ) from error
+    return plt
+
+
+def _family_colors(families):
+    plt = _pyplot()
+    palette = plt.get_cmap("tab10")
+    return {family: palette(i % 10) for i, family in enumerate(LLD_FAMILIES) if family in families}
+
+
+def plot_shared_features(ranking, k=20, *, ax=None, title=None):
+    """Bar chart of the ``k`` most attended features, coloured by LLD family.
+
+    Parameters
+    ----------
+    ranking : DataFrame
+        One ranking from :func:`shared_features` (select one group of a tidy
+        ranking first).
+    k : int, default=20
+        Number of features to show.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when None.
+    title : str, default=None
+        Axes title; "Top-k multilingual shared features" when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from sklearn_msfl.explain import plot_shared_features
+    >>> ranking = pd.DataFrame({"feature": ["F0final_sma_range", "mfcc_sma[1]_amean"],
+    ...                         "weight": [0.7, 0.3], "rank": [1, 2]})
+    >>> ax = plot_shared_features(ranking, k=2)
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['F0final_sma_range', 'mfcc_sma[1]_amean']
+    """
+    plt = _pyplot()
+    if GROUP in ranking and ranking[GROUP].nunique() > 1:
+        raise ValueError("Select one group of a tidy ranking: ranking[ranking.group == g].")
+    top = ranking.sort_values("weight", ascending=False, kind="stable").head(k)
+    families = feature_families(top["feature"])["lld_family"].to_numpy()
+    colors = _family_colors(set(families))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.3 * len(top) + 1.5), layout="constrained")
+    positions = np.arange(len(top))[::-1]
+    ax.barh(positions, top["weight"], color=[colors[family] for family in families])
+    ax.set_yticks(positions, top["feature"])
+    ax.set_xlabel("mean attention weight")
+    ax.set_title(title or f"Top-{len(top)} multilingual shared features")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[family]) for family in colors]
+    ax.legend(handles, list(colors), title="LLD family", loc="lower right", fontsize="small")
+    return ax
+
+
+def _annotated_matrix(ax, matrix: pd.DataFrame, fmt, cmap, colorbar_label):
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap=cmap, aspect="auto")
+    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
+    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
+    middle = np.nanmean(matrix.to_numpy(dtype=float))
+    for (row, column), value in np.ndenumerate(matrix.to_numpy(dtype=float)):
+        if np.isfinite(value):
+            ax.text(column, row, format(value, fmt), ha="center", va="center",
+                    color="white" if value > middle else "black", fontsize="small")
+    ax.figure.colorbar(image, ax=ax, label=colorbar_label)
+    return ax
+
+
+def plot_family_weights(rankings, level="lld", value="relative", *, ax=None):
+    """Heat map of family weights, one row per group (language, MSF, ...).
+
+    Parameters
+    ----------
+    rankings : DataFrame or dict of DataFrame
+        Tidy rankings with a ``group`` column or a mapping name -> ranking, e.g.
+        ``{"MSF": msf, **per_language}``.
+    level : {"lld", "functional"}, default="lld"
+        Family level of the columns.
+    value : {"relative", "mean", "sum"}, default="relative"
+        Column of :func:`family_weights` to show; ``relative`` (mean weight over
+        uniform weight) compares families of different sizes.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from sklearn_msfl.explain import plot_family_weights
+    >>> ranking = pd.DataFrame({"feature": ["F0final_sma_range", "mfcc_sma[1]_amean"],
+    ...                         "weight": [0.7, 0.3]})
+    >>> ax = plot_family_weights({"MSF": ranking, "de": ranking})
+    >>> [label.get_text() for label in ax.get_xticklabels()]
+    ['pitch', 'mfcc']
+    """
+    if level not in ("lld", "functional"):
+        raise ValueError(f"level must be 'lld' or 'functional', got {level!r}.")
+    plt = _pyplot()
+    tidy = _as_tidy(rankings)
+    table = family_weights(tidy, level=level)
+    column = _LEVELS[level][0]
+    matrix = table.pivot(index=GROUP, columns=column, values=value)
+    order = LLD_FAMILIES if level == "lld" else FUNCTIONAL_FAMILIES
+    matrix = matrix.reindex(index=list(tidy[GROUP].unique()),
+                            columns=[family for family in order if family in matrix.columns])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 * matrix.shape[1] + 2.5, 0.5 * matrix.shape[0] + 2),
+                             layout="constrained")
+    _annotated_matrix(ax, matrix, ".2f" if value != "sum" else ".3f", "viridis",
+                      f"{value} attention weight")
+    ax.set_title(f"Attention per {column.replace('_', ' ')}")
+    return ax
+
+
+def plot_topk_overlap(rankings, k=10, *, ax=None):
+    """Heat map of how many top-``k`` features every pair of rankings shares.
+
+    Parameters
+    ----------
+    rankings : DataFrame or dict of DataFrame
+        Tidy rankings with a ``group`` column or a mapping name -> ranking.
+    k : int, default=10
+        Size of the top sets.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from sklearn_msfl.explain import plot_topk_overlap
+    >>> a = pd.DataFrame({"feature": ["f0", "f1", "f2"], "weight": [.5, .3, .2]})
+    >>> b = pd.DataFrame({"feature": ["f2", "f1", "f0"], "weight": [.6, .3, .1]})
+    >>> ax = plot_topk_overlap({"a": a, "b": b}, k=2)
+    >>> ax.get_title()
+    'Shared top-2 features'
+    """
+    plt = _pyplot()
+    matrix = topk_overlap(rankings, k=k)
+    if ax is None:
+        size = 0.7 * len(matrix) + 2.5
+        _, ax = plt.subplots(figsize=(size + 1, size), layout="constrained")
+    _annotated_matrix(ax, matrix, ".0f", "Blues", "shared features")
+    ax.set_title(f"Shared top-{k} features")
+    return ax
