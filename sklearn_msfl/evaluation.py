@@ -300,7 +300,7 @@ def evaluate(
     True
     """
     estimators = _as_estimator_dict(estimators)
-    check_consistent_length(X, y, groups, languages)
+    check_consistent_length(X, y, groups)
     y_main = _main_labels(y)
     languages = _resolve_languages(languages, X, y, len(y_main))
     folds = _resolve_folds(cv, X, y_main, groups)

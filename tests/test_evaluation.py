@@ -1,0 +1,375 @@
+"""Tests for sklearn_msfl.evaluation: hand-computed scores, fold sharing, y routing, reports."""
+
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklearn_msfl.evaluation import EvaluationResult, PairedComparison, evaluate, uar_score
+
+
+# ----------------------------------------------------------------------------
+# helper estimators
+# ----------------------------------------------------------------------------
+class EchoClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts column ``column`` of X verbatim, so predictions are known in advance.
+
+    Remembers the rows (column ``id_column``) and the ``y`` it was fitted on.
+    """
+
+    def __init__(self, column=0, id_column=1):
+        self.column = column
+        self.id_column = id_column
+
+    def fit(self, X, y):
+        X = np.asarray(X)
+        self.train_ids_ = X[:, self.id_column].astype(int)
+        self.y_fit_ = y
+        self.classes_ = np.unique(np.asarray(y) if np.ndim(y) == 1 else np.asarray(y)[:, 0])
+        return self
+
+    def predict(self, X):
+        return np.asarray(X)[:, self.column]
+
+
+class FakeMultitask(EchoClassifier):
+    """Like EchoClassifier, but multitask by duck typing (has ``predict_tasks``)."""
+
+    def predict_tasks(self, X):
+        return {"emotion": self.predict(X)}
+
+
+# Hand example: 8 samples, 2 languages, 2 folds.
+Y_TRUE = np.array([0, 0, 1, 1, 0, 1, 1, 0])
+Y_PRED = np.array([0, 1, 1, 1, 0, 0, 1, 0])
+LANGUAGES = np.array(["de"] * 4 + ["en"] * 4)
+FOLDS = [
+    (np.array([2, 3, 6, 7]), np.array([0, 1, 4, 5])),
+    (np.array([0, 1, 4, 5]), np.array([2, 3, 6, 7])),
+]
+
+
+def hand_X():
+    return np.column_stack([Y_PRED, np.arange(8)])
+
+
+@pytest.fixture(scope="module")
+def hand_result():
+    return evaluate(
+        {"echo": EchoClassifier(), "chance": DummyClassifier(strategy="constant", constant=0)},
+        hand_X(),
+        Y_TRUE,
+        languages=LANGUAGES,
+        cv=FOLDS,
+        verbose=False,
+    )
+
+
+def score(result, estimator, fold, language, metric):
+    rows = result.scores.query("estimator == @estimator and fold == @fold and language == @language")
+    assert len(rows) == 1
+    return rows[metric].item()
+
+
+# ----------------------------------------------------------------------------
+# scores against hand computation
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fold", "language", "uar", "wa"),
+    [
+        # fold 0 tests samples 0, 1 (de: true 0, 0; pred 0, 1) and 4, 5 (en: true 0, 1; pred 0, 0)
+        (0, "all", (2 / 3 + 0) / 2, 2 / 4),
+        (0, "de", 1 / 2, 1 / 2),
+        (0, "en", (1 + 0) / 2, 1 / 2),
+        # fold 1 is predicted perfectly
+        (1, "all", 1.0, 1.0),
+        (1, "de", 1.0, 1.0),
+        (1, "en", 1.0, 1.0),
+    ],
+)
+def test_fold_scores_match_hand_computation(hand_result, fold, language, uar, wa):
+    assert score(hand_result, "echo", fold, language, "uar") == pytest.approx(uar)
+    assert score(hand_result, "echo", fold, language, "wa") == pytest.approx(wa)
+
+
+def test_scores_table_layout(hand_result):
+    scores = hand_result.scores
+    assert list(scores.columns) == [
+        "estimator", "fold", "language", "uar", "wa", "n_test", "fit_time", "predict_time",
+    ]  # fmt: skip
+    # 2 estimators x 2 folds x (de, en, all)
+    assert len(scores) == 12
+    assert scores.query("language == 'all'")["n_test"].tolist() == [4, 4, 4, 4]
+    assert scores.query("language == 'de'")["n_test"].tolist() == [2, 2, 2, 2]
+    assert (scores[["fit_time", "predict_time"]] >= 0).all().all()
+
+
+def test_summary_mean_std_and_pooled(hand_result):
+    summary = hand_result.summary()
+    assert summary.index.tolist() == [
+        ("echo", "de"), ("echo", "en"), ("echo", "all"),
+        ("chance", "de"), ("chance", "en"), ("chance", "all"),
+    ]  # fmt: skip
+    row = summary.loc[("echo", "all")]
+    assert row["uar_mean"] == pytest.approx((1 / 3 + 1) / 2)
+    assert row["uar_std"] == pytest.approx(np.std([1 / 3, 1], ddof=1))
+    assert row["wa_mean"] == pytest.approx(0.75)
+    # pooled over both folds: class 0 recall 3/4, class 1 recall 3/4, 6 of 8 correct
+    assert row["uar_pooled"] == pytest.approx(0.75)
+    assert row["wa_pooled"] == pytest.approx(0.75)
+    assert row["n_folds"] == 2
+    # a constant predictor has UAR 1/2 on every two-class subset
+    assert summary.loc[("chance", "en"), "uar_mean"] == pytest.approx(0.5)
+
+
+def test_uar_score_ignores_predicted_classes_absent_from_truth():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # balanced_accuracy_score would warn here
+        assert uar_score(["a", "a"], ["a", "b"]) == pytest.approx(0.5)
+        assert uar_score(["a", "a", "b", "b"], ["a", "c", "b", "b"]) == pytest.approx(0.75)
+
+
+# ----------------------------------------------------------------------------
+# folds, routing, languages
+# ----------------------------------------------------------------------------
+def test_every_estimator_sees_the_same_folds():
+    X = np.column_stack([np.zeros(30), np.arange(30)])
+    y = np.arange(30) % 3
+    # shuffling without a seed gives new folds on every split(): they must be drawn once
+    result = evaluate(
+        {"a": EchoClassifier(), "b": FakeMultitask(), "c": EchoClassifier()},
+        X,
+        y,
+        cv=KFold(3, shuffle=True),
+        verbose=False,
+        return_estimators=True,
+    )
+    for fold, (train, test) in enumerate(result.folds):
+        for name in ("a", "b", "c"):
+            assert np.array_equal(np.sort(result.estimators[name][fold].train_ids_), np.sort(train))
+            tested = result.predictions.query("estimator == @name and fold == @fold")["sample"]
+            assert np.array_equal(np.sort(tested), np.sort(test))
+
+
+def test_multitask_gets_all_tasks_single_task_gets_main_column():
+    X = np.column_stack([["anger"] * 12, np.arange(12)]).astype(object)
+    y = pd.DataFrame({"emotion": ["anger", "sadness"] * 6, "language": ["de"] * 6 + ["en"] * 6})
+    pipeline = make_pipeline(FunctionTransformer(), FakeMultitask())
+    result = evaluate(
+        {"single": EchoClassifier(), "multi": FakeMultitask(), "pipeline": pipeline},
+        X,
+        y,
+        cv=KFold(2),
+        verbose=False,
+        return_estimators=True,
+    )
+    single = result.estimators["single"][0].y_fit_
+    multi = result.estimators["multi"][0].y_fit_
+    piped = result.estimators["pipeline"][0][-1].y_fit_
+    assert np.ndim(single) == 1 and set(single) == {"anger", "sadness"}
+    for fitted in (multi, piped):
+        assert isinstance(fitted, pd.DataFrame)
+        assert list(fitted.columns) == ["emotion", "language"]
+        assert len(fitted) == 6
+    # the language column of y provides per-language scores
+    assert set(result.scores["language"]) == {"de", "en", "all"}
+    assert set(result.predictions["y_true"]) == {"anger", "sadness"}
+
+
+def test_languages_from_X_column_and_explicit_override():
+    X = pd.DataFrame({"pred": [0, 1] * 6, "id": range(12), "language": ["de", "ur"] * 6})
+    y = np.array([0, 1] * 6)
+    echo = EchoClassifier(column=0, id_column=1)
+    estimator = make_pipeline(FunctionTransformer(lambda frame: frame[["pred", "id"]]), echo)
+    from_X = evaluate(estimator, X, y, cv=2, verbose=False)
+    assert set(from_X.scores["language"]) == {"de", "ur", "all"}
+    assert from_X.estimator_names == ["EchoClassifier"]
+    explicit = evaluate(estimator, X, y, languages=["fr"] * 12, cv=2, verbose=False)
+    assert set(explicit.scores["language"]) == {"fr", "all"}
+
+
+def test_without_languages_only_pooled_rows():
+    X = np.column_stack([np.zeros(20), np.arange(20)])
+    result = evaluate(EchoClassifier(), X, np.arange(20) % 2, cv=4, verbose=False)
+    assert set(result.scores["language"]) == {"all"}
+    assert result.languages == ["all"]
+    assert len(result.scores) == 4
+
+
+def test_groups_default_to_speaker_independent_folds():
+    X = np.column_stack([np.zeros(40), np.arange(40)])
+    y = np.arange(40) % 2
+    speakers = np.repeat(np.arange(8), 5)
+    result = evaluate(EchoClassifier(), X, y, groups=speakers, cv=4, verbose=False)
+    assert len(result.folds) == 4
+    for train, test in result.folds:
+        assert not set(speakers[train]) & set(speakers[test])
+
+
+def test_parallel_matches_sequential():
+    X = np.column_stack([np.arange(24) % 3, np.arange(24)])
+    y = (np.arange(24) // 2) % 3
+    kwargs = dict(languages=["de", "en"] * 12, cv=3, verbose=False)
+    sequential = evaluate({"echo": EchoClassifier()}, X, y, n_jobs=1, **kwargs)
+    with joblib.parallel_config(backend="threading"):  # no process start-up in the test budget
+        parallel = evaluate({"echo": EchoClassifier()}, X, y, n_jobs=2, **kwargs)
+    columns = ["estimator", "fold", "language", "uar", "wa", "n_test"]
+    pd.testing.assert_frame_equal(sequential.scores[columns], parallel.scores[columns])
+
+
+def test_progress_bar_only_when_verbose(capsys):
+    X = np.column_stack([np.zeros(10), np.arange(10)])
+    y = np.arange(10) % 2
+    evaluate(EchoClassifier(), X, y, cv=2, verbose=False)
+    assert capsys.readouterr().err == ""
+    evaluate(EchoClassifier(), X, y, cv=2, verbose=True)
+    assert "evaluate" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------
+# comparison, confusion matrix, markdown
+# ----------------------------------------------------------------------------
+def test_compare_matches_scipy(hand_result):
+    comparison = hand_result.compare("echo", "chance")
+    echo = [1 / 3, 1.0]
+    chance = [0.5, 0.5]
+    assert comparison.n_folds == 2
+    assert comparison.mean_a == pytest.approx(np.mean(echo))
+    assert comparison.mean_b == pytest.approx(0.5)
+    assert comparison.mean_difference == pytest.approx(np.mean(echo) - 0.5)
+    assert comparison.t_pvalue == pytest.approx(stats.ttest_rel(echo, chance).pvalue)
+    assert comparison.wilcoxon_pvalue == pytest.approx(stats.wilcoxon(echo, chance).pvalue)
+    assert "Only 2 folds" in comparison.note
+    assert "echo - chance (UAR, all)" in str(comparison)
+
+
+def test_compare_per_language_and_wa(hand_result):
+    comparison = hand_result.compare("echo", "chance", metric="wa", language="de")
+    # echo WA on de: 0.5 and 1.0; the constant-0 predictor: 1.0 (true 0, 0) and 0.0 (true 1, 1)
+    assert comparison.mean_a == pytest.approx(0.75)
+    assert comparison.mean_b == pytest.approx(0.5)
+
+
+def test_paired_comparison_edge_cases():
+    many = PairedComparison.from_scores("a", "b", np.linspace(0.6, 0.7, 8), np.full(8, 0.5))
+    assert many.note == ""
+    assert many.wilcoxon_pvalue == pytest.approx(2 / 2**8)
+    identical = PairedComparison.from_scores("a", "b", [0.5, 0.6, 0.7], [0.5, 0.6, 0.7])
+    assert identical.mean_difference == 0
+    assert identical.t_pvalue == 1.0 and identical.wilcoxon_pvalue == 1.0
+    single = PairedComparison.from_scores("a", "b", [0.5], [0.4])
+    assert np.isnan(single.t_pvalue) and "no paired test" in single.note
+    with pytest.raises(ValueError, match="equal length"):
+        PairedComparison.from_scores("a", "b", [0.5, 0.6], [0.4])
+
+
+def test_confusion_matrix_pooled_and_per_language(hand_result):
+    pooled = hand_result.confusion_matrix("echo")
+    assert pooled.index.name == "true" and pooled.columns.name == "predicted"
+    assert pooled.to_numpy().tolist() == [[3, 1], [1, 3]]
+    german = hand_result.confusion_matrix("echo", "de")
+    # de: truth 0, 0, 1, 1 predicted 0, 1, 1, 1
+    assert german.to_numpy().tolist() == [[1, 1], [0, 2]]
+    normalized = hand_result.confusion_matrix("echo", normalize="true")
+    assert normalized.to_numpy().diagonal().tolist() == [0.75, 0.75]
+
+
+def test_confusion_matrix_drops_labels_absent_from_a_language():
+    X = np.column_stack([[0, 1, 2, 0, 1, 0], np.arange(6)])
+    y = np.array([0, 1, 2, 0, 1, 0])
+    languages = ["de", "de", "de", "ur", "ur", "ur"]
+    result = evaluate(EchoClassifier(), X, y, languages=languages, cv=KFold(2), verbose=False)
+    assert result.confusion_matrix("EchoClassifier").shape == (3, 3)
+    urdu = result.confusion_matrix("EchoClassifier", "ur")
+    assert urdu.index.tolist() == [0, 1]
+
+
+def test_markdown_table(hand_result):
+    table = hand_result.to_markdown()
+    lines = table.splitlines()
+    assert [cell.strip() for cell in lines[0].split("|")] == [
+        "", "estimator", "metric", "de", "en", "all", "",
+    ]  # fmt: skip
+    assert set(lines[1]) == {"|", "-"}
+    assert len(lines) == 2 + 4  # header, rule, 2 estimators x (UAR, WA)
+    echo_uar = [cell.strip() for cell in lines[2].split("|")[1:-1]]
+    assert echo_uar == ["echo", "UAR", "75.0 ± 35.4", "75.0 ± 35.4", "66.7 ± 47.1"]
+    # every line has the same width and the same number of cells
+    assert len({len(line) for line in lines}) == 1
+    assert len({line.count("|") for line in lines}) == 1
+    fractions = hand_result.to_markdown(["wa"], percent=False, digits=2)
+    assert "| 0.75 ± 0.35" in fractions and "UAR" not in fractions
+
+
+def test_markdown_marks_missing_language_scores():
+    # leave-one-language-out style folds: each fold tests a single language
+    X = np.column_stack([[0, 1] * 4, np.arange(8)])
+    y = np.array([0, 1] * 4)
+    folds = [(np.arange(4, 8), np.arange(4)), (np.arange(4), np.arange(4, 8))]
+    languages = ["de"] * 4 + ["en"] * 4
+    result = evaluate(EchoClassifier(), X, y, languages=languages, cv=folds, verbose=False)
+    assert result.summary().loc[("EchoClassifier", "de"), "n_folds"] == 1
+    assert "| 100.0 " in result.to_markdown()
+
+
+# ----------------------------------------------------------------------------
+# plots
+# ----------------------------------------------------------------------------
+def test_plots_render_to_files(hand_result, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = hand_result.plot_confusion_matrices(language="de")
+    assert len(figure.axes) == 4  # two heat maps, two colour bars
+    figure.savefig(tmp_path / "confusion.png")
+    ax = hand_result.plot_languages()
+    assert len(ax.patches) == 2 * 3  # estimators x (de, en, all)
+    heights = [patch.get_height() for patch in ax.patches[:3]]
+    assert heights == pytest.approx([0.75, 0.75, 2 / 3])
+    ax.figure.savefig(tmp_path / "languages.png")
+    plt.close("all")
+    for name in ("confusion.png", "languages.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+# ----------------------------------------------------------------------------
+# bad input
+# ----------------------------------------------------------------------------
+def test_bad_input_errors(hand_result):
+    X = hand_X()
+    with pytest.raises(ValueError, match="one language per sample"):
+        evaluate(EchoClassifier(), X, Y_TRUE, languages=["de"] * 7, cv=FOLDS, verbose=False)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        evaluate(EchoClassifier(), X, Y_TRUE[:-1], cv=FOLDS, verbose=False)
+    with pytest.raises(ValueError, match="reserved"):
+        evaluate(EchoClassifier(), X, Y_TRUE, languages=["all"] * 8, cv=FOLDS, verbose=False)
+    with pytest.raises(ValueError, match="empty"):
+        evaluate({}, X, Y_TRUE, verbose=False)
+    with pytest.raises(TypeError, match="fit/predict"):
+        evaluate({"x": object()}, X, Y_TRUE, verbose=False)
+    with pytest.raises(ValueError, match="without columns"):
+        evaluate(EchoClassifier(), X, pd.DataFrame(index=range(8)), verbose=False)
+    with pytest.raises(KeyError, match="Unknown estimator 'svm'"):
+        hand_result.compare("echo", "svm")
+    with pytest.raises(KeyError, match="Unknown language 'fr'"):
+        hand_result.confusion_matrix("echo", "fr")
+    with pytest.raises(ValueError, match="Unknown metric"):
+        hand_result.compare("echo", "chance", metric="f1")
+    with pytest.raises(ValueError, match="Unknown metrics"):
+        hand_result.to_markdown(["f1"])
+
+
+def test_result_is_a_dataclass_with_the_folds(hand_result):
+    assert isinstance(hand_result, EvaluationResult)
+    assert len(hand_result.folds) == 2
+    assert hand_result.labels.tolist() == [0, 1]
+    assert hand_result.estimators is None
