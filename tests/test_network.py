@@ -1,0 +1,189 @@
+"""Tests for the MSFL network: shapes, attention, patches, embeddings, pooling."""
+
+import math
+
+import pytest
+import torch
+
+from sklearn_msfl.network import AttentionPooling, FeatureEmbedding, MSFLNetwork
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def small_net(**params):
+    defaults = dict(n_features=10, n_classes={"emotion": 4, "language": 3}, hidden_size=6,
+                    shared_sizes=(5,))
+    defaults.update(params)
+    return MSFLNetwork(**defaults)
+
+
+@pytest.mark.parametrize("patch_size, n_steps", [(1, 10), (3, 4), (4, 3), (10, 1), (16, 1)])
+def test_output_shapes(patch_size, n_steps):
+    net = small_net(patch_size=patch_size)
+    assert net.n_steps == n_steps == math.ceil(10 / patch_size)
+    logits, attention = net(torch.randn(7, 10), return_attention=True)
+    assert [tuple(t.shape) for t in logits] == [(7, 4), (7, 3)]
+    assert attention.shape == (7, n_steps)
+    assert isinstance(net(torch.randn(7, 10)), tuple)
+
+
+def test_task_names_from_mapping_and_sequence():
+    assert small_net().task_names == ("emotion", "language")
+    net = small_net(n_classes=[2, 5, 3])
+    assert net.task_names == ("task0", "task1", "task2")
+    assert [t.shape[1] for t in net(torch.randn(2, 10))] == [2, 5, 3]
+
+
+@pytest.mark.parametrize("bidirectional, num_layers", [(True, 1), (False, 2), (True, 2)])
+def test_lstm_variants(bidirectional, num_layers):
+    net = small_net(bidirectional=bidirectional, num_layers=num_layers, patch_size=3)
+    logits, attention = net(torch.randn(3, 10), return_attention=True)
+    assert logits[0].shape == (3, 4)
+    assert torch.allclose(attention.sum(dim=1), torch.ones(3))
+    expected = 6 * (2 if bidirectional else 1)
+    assert net.last_shared_layer.in_features == expected
+
+
+@pytest.mark.parametrize("embedding", ["shared", "per_feature"])
+def test_attention_is_a_distribution_over_steps(embedding):
+    net = small_net(embedding=embedding, patch_size=3)
+    _, attention = net(torch.randn(8, 10) * 3, return_attention=True)
+    assert torch.all(attention > 0)
+    assert torch.allclose(attention.sum(dim=1), torch.ones(8), atol=1e-6)
+    # Different inputs get different explanations: the weights depend on the data.
+    assert not torch.allclose(attention[0], attention[1])
+
+
+def test_attention_pooling_masks_steps():
+    pool = AttentionPooling(input_size=4)
+    states = torch.randn(2, 5, 4)
+    mask = torch.tensor([[True, True, True, False, False], [True, False, True, True, True]])
+    pooled, weights = pool(states, mask=mask)
+    assert torch.all(weights[~mask] == 0)
+    assert torch.all(weights[mask] > 0)
+    assert torch.allclose(weights.sum(dim=1), torch.ones(2))
+    expected = (weights.unsqueeze(-1) * states).sum(dim=1)
+    assert torch.allclose(pooled, expected, atol=1e-6)
+    # Masked steps have no influence on the result at all.
+    changed = states.clone()
+    changed[0, 3:] = 100.0
+    pooled_changed, _ = pool(changed, mask=mask)
+    assert torch.allclose(pooled_changed[0], pooled[0])
+
+
+def test_patches_are_zero_padded_in_order():
+    net = small_net(n_features=7, patch_size=3)
+    X = torch.arange(1.0, 15.0).reshape(2, 7)
+    patches = net.to_patches(X)
+    assert patches.shape == (2, 3, 3)
+    assert patches[0].tolist() == [[1, 2, 3], [4, 5, 6], [7, 0, 0]]
+    assert patches[1, 2].tolist() == [14, 0, 0]
+
+
+def test_wrong_number_of_features_is_rejected():
+    with pytest.raises(ValueError, match=r"\(batch, 10\)"):
+        small_net()(torch.randn(2, 9))
+
+
+def test_feature_attention_skips_padding_and_sums_to_one():
+    net = small_net(n_features=10, patch_size=4)  # patches of 4, 4 and 2 real features
+    attention = torch.tensor([[0.2, 0.2, 0.6], [1.0, 0.0, 0.0]])
+    features = net.feature_attention(attention)
+    assert features.shape == (2, 10)
+    assert torch.allclose(features.sum(dim=1), torch.ones(2))
+    assert torch.allclose(features[0, :4], torch.full((4,), 0.05))
+    assert torch.allclose(features[0, 8:], torch.full((2,), 0.3))  # 0.6 over 2, not 4
+    assert torch.all(features[1, 4:] == 0)
+
+
+def test_feature_attention_is_identity_for_patch_size_one():
+    net = small_net(patch_size=1)
+    _, attention = net(torch.randn(3, 10), return_attention=True)
+    assert torch.equal(net.feature_attention(attention), attention)
+
+
+def test_per_feature_embedding_is_value_times_weight_plus_bias():
+    embed = FeatureEmbedding(n_steps=3, patch_size=1, embedding_dim=4)
+    values = torch.tensor([[0.5, -1.0, 2.0]]).unsqueeze(-1)
+    out = embed(values)
+    for i, value in enumerate([0.5, -1.0, 2.0]):
+        assert torch.allclose(out[0, i], value * embed.weight[i, 0] + embed.bias[i])
+    # The same value at two positions is embedded differently: the position matters.
+    same = embed(torch.ones(1, 3, 1))
+    assert not torch.allclose(same[0, 0], same[0, 1])
+
+
+def test_per_feature_embedding_of_a_patch_sums_its_features():
+    embed = FeatureEmbedding(n_steps=2, patch_size=3, embedding_dim=4)
+    patches = torch.randn(5, 2, 3)
+    expected = torch.stack(
+        [sum(patches[:, s, j, None] * embed.weight[s, j] for j in range(3)) + embed.bias[s]
+         for s in range(2)], dim=1)
+    assert torch.allclose(embed(patches), expected, atol=1e-6)
+
+
+def test_embedding_choices_change_the_lstm_input():
+    shared = small_net(embedding="shared", patch_size=3)
+    per_feature = small_net(embedding="per_feature", patch_size=3, embedding_dim=7)
+    assert shared.embed is None and shared.lstm.input_size == 3
+    assert per_feature.lstm.input_size == 7
+    assert per_feature.embed.weight.shape == (4, 3, 7)
+    with pytest.raises(ValueError, match="embedding"):
+        small_net(embedding="bogus")
+
+
+def test_mean_pooling_averages_lstm_states():
+    net = small_net(pooling="mean", patch_size=2).eval()
+    assert net.attention is None
+    X = torch.randn(4, 10)
+    logits, attention = net(X, return_attention=True)
+    assert torch.allclose(attention, torch.full((4, 5), 0.2))
+    states, _ = net.lstm(net.to_patches(X))
+    expected = net.heads[0](net.shared(states.mean(dim=1)))
+    assert torch.allclose(logits[0], expected, atol=1e-6)
+
+
+def test_attention_pooling_is_used_in_forward():
+    net = small_net(patch_size=2).eval()
+    X = torch.randn(4, 10)
+    logits, attention = net(X, return_attention=True)
+    states, _ = net.lstm(net.to_patches(X))
+    pooled = (attention.unsqueeze(-1) * states).sum(dim=1)
+    assert torch.allclose(logits[1], net.heads[1](net.shared(pooled)), atol=1e-6)
+
+
+def test_samples_are_independent_of_the_batch():
+    net = small_net(patch_size=3, dropout=0.5).eval()
+    X = torch.randn(6, 10)
+    full = net(X)[0]
+    single = torch.cat([net(X[i : i + 1])[0] for i in range(6)])
+    assert torch.allclose(full, single, atol=1e-5)
+
+
+def test_every_parameter_learns():
+    net = small_net(embedding="per_feature", patch_size=3, num_layers=2)
+    logits = net(torch.randn(8, 10))
+    sum(t.logsumexp(dim=1).sum() - t[:, 0].sum() for t in logits).backward()
+    for name, param in net.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+def test_shared_parameters_are_the_last_shared_layer():
+    net = small_net(shared_sizes=(8, 5))
+    (weight,) = net.shared_parameters()
+    assert weight is net.last_shared_layer.weight
+    assert weight.shape == (5, 8)
+    assert all(head.in_features == 5 for head in net.heads)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(n_features=0), dict(patch_size=0), dict(hidden_size=2.5), dict(pooling="max"),
+     dict(shared_sizes=()), dict(dropout=1.0), dict(n_classes=[]), dict(n_classes=3)],
+)
+def test_invalid_parameters_raise(params):
+    with pytest.raises((ValueError, TypeError)):
+        small_net(**params)
