@@ -130,13 +130,35 @@ def _resolve_languages(languages, X, y, n_samples: int):
     return languages
 
 
+def _default_cv(n_splits: int, X, groups):
+    """Speaker-independent folds whenever speakers are known, else stratified ones.
+
+    Corpus and speaker (two-column ``groups``, or ``corpus`` and ``speaker``
+    columns of a DataFrame ``X``) give folds within each corpus; speakers alone
+    give :class:`~sklearn.model_selection.GroupKFold`.
+    """
+    from .model_selection import CorpusSpeakerKFold
+
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame()
+    if groups is None:
+        if {"corpus", "speaker"} <= set(frame.columns):
+            return CorpusSpeakerKFold(n_splits), None
+        if "speaker" in frame.columns:
+            return GroupKFold(n_splits), frame["speaker"]
+        return None, None
+    if np.ndim(groups) == 2 or "corpus" in frame.columns:
+        return CorpusSpeakerKFold(n_splits), groups
+    return GroupKFold(n_splits), groups
+
+
 def _resolve_folds(cv, X, y_main, groups) -> list[tuple[np.ndarray, np.ndarray]]:
     """Materialise the folds once so that every estimator sees the same ones."""
-    if groups is not None and (cv is None or isinstance(cv, Integral)):
-        cv = GroupKFold(n_splits=5 if cv is None else cv)
-    else:
-        cv = check_cv(cv, y_main, classifier=True)
-    folds = [(np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y_main, groups)]
+    splitter = None
+    if cv is None or isinstance(cv, Integral):
+        splitter, groups = _default_cv(5 if cv is None else int(cv), X, groups)
+    if splitter is None:
+        splitter = check_cv(cv, y_main, classifier=True)
+    folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y_main, groups)]
     if not folds:
         raise ValueError("The cross-validator produced no folds.")
     return folds
@@ -258,18 +280,23 @@ def evaluate(
     y : array-like of shape (n_samples,) or DataFrame of shape (n_samples, n_tasks)
         Labels. A 2-D ``y`` holds one column per task, the first being the main
         task (emotion) that is predicted and scored.
-    groups : array-like of shape (n_samples,), default=None
-        Speaker of each sample, passed to ``cv.split``. With groups and an int or
-        ``None`` ``cv``, folds come from :class:`~sklearn.model_selection.GroupKFold`
-        (speaker independent); use :class:`~sklearn_msfl.model_selection.CorpusSpeakerKFold`
-        for speaker-independent folds within each corpus.
+    groups : array-like of shape (n_samples,) or (n_samples, 2), default=None
+        Speaker of each sample, or ``df[["corpus", "speaker"]]``, passed to
+        ``cv.split``. See ``cv`` for the default folds.
     languages : array-like of shape (n_samples,), default=None
         Language of each sample for per-language scores. Defaults to a
         ``language`` column of ``y``, else of ``X``; without one, only the pooled
         (``"all"``) scores are reported.
     cv : int, cross-validation generator or iterable, default=None
-        Fold definition as in :func:`sklearn.model_selection.cross_validate`
-        (5 folds by default, stratified when there are no groups).
+        Fold definition as in :func:`sklearn.model_selection.cross_validate`.
+        ``None`` means 5 folds. With an int or ``None``, folds are speaker
+        independent whenever speakers are known:
+        :class:`~sklearn_msfl.model_selection.CorpusSpeakerKFold` (unseen
+        speakers of every corpus in each fold) when the corpus is known too
+        (two-column ``groups``, or a ``corpus`` column of a DataFrame ``X``),
+        :class:`~sklearn.model_selection.GroupKFold` over ``groups`` (or a
+        ``speaker`` column of ``X``) otherwise, and
+        :class:`~sklearn.model_selection.StratifiedKFold` without speakers.
     n_jobs : int, default=None
         Folds (times estimators) to run in parallel with joblib.
     verbose : bool, default=True

@@ -214,6 +214,47 @@ def test_groups_default_to_speaker_independent_folds():
         assert not set(speakers[train]) & set(speakers[test])
 
 
+def corpus_frame():
+    """Two corpora with 3 speakers each; echo columns ``pred`` and ``id``."""
+    return pd.DataFrame({
+        "pred": np.arange(36) % 2,
+        "id": np.arange(36),
+        "corpus": ["emodb"] * 18 + ["urdu"] * 18,
+        "language": ["de"] * 18 + ["ur"] * 18,
+        # equal IDs in both corpora are different speakers
+        "speaker": np.tile(np.repeat(["s1", "s2", "s3"], 6), 2),
+    })
+
+
+def echo_columns():
+    return make_pipeline(FunctionTransformer(lambda frame: frame[["pred", "id"]]), EchoClassifier())
+
+
+def assert_speaker_independent_within_corpora(frame, folds, n_folds):
+    speakers = (frame["corpus"] + "/" + frame["speaker"]).to_numpy()
+    assert len(folds) == n_folds
+    for train, test in folds:
+        assert not set(speakers[train]) & set(speakers[test])
+        assert set(frame["corpus"].iloc[test]) == {"emodb", "urdu"}
+
+
+def test_corpus_and_speaker_groups_give_folds_within_each_corpus():
+    frame = corpus_frame()
+    X = frame[["pred", "id"]].to_numpy()
+    groups = frame[["corpus", "speaker"]]
+    result = evaluate(EchoClassifier(), X, frame["pred"], groups=groups, cv=3, verbose=False)
+    assert_speaker_independent_within_corpora(frame, result.folds, 3)
+
+
+def test_corpus_frame_as_X_is_split_by_speaker_by_default():
+    frame = corpus_frame()
+    result = evaluate(echo_columns(), frame, frame["pred"], cv=3, verbose=False)
+    assert_speaker_independent_within_corpora(frame, result.folds, 3)
+    # languages come from X's column; every fold scores both languages
+    per_fold = result.scores.groupby("fold")["language"].apply(set)
+    assert all(languages == {"de", "ur", "all"} for languages in per_fold)
+
+
 def test_parallel_matches_sequential():
     X = np.column_stack([np.arange(24) % 3, np.arange(24)])
     y = (np.arange(24) // 2) % 3
