@@ -91,9 +91,17 @@ class SkippedFilesWarning(UserWarning):
     Examples
     --------
     >>> import warnings
-    >>> from sklearn_msfl.corpora import SkippedFilesWarning
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", SkippedFilesWarning)  # silence the report
+    >>> from pathlib import Path
+    >>> from tempfile import TemporaryDirectory
+    >>> from sklearn_msfl.corpora import SkippedFilesWarning, load_tess
+    >>> with TemporaryDirectory() as root:
+    ...     for name in ["OAF_back_angry.wav", "notes.wav"]:
+    ...         (Path(root) / name).touch()
+    ...     with warnings.catch_warnings():
+    ...         warnings.simplefilter("ignore", SkippedFilesWarning)  # silence the report
+    ...         frame = load_tess(root)
+    ...     [(Path(file).name, reason) for file, reason in frame.attrs["skipped"]]
+    [('notes.wav', 'name is not <OAF|YAF>_<word>_<emotion>')]
     """
 
 
@@ -399,21 +407,6 @@ _PARSERS = {
     "tess": _parse_tess,
 }
 
-_RETURNS_DOC = """
-    Returns
-    -------
-    frame : pandas.DataFrame
-        One row per utterance, sorted by ``file``, with the columns described in
-        :mod:`sklearn_msfl.corpora`{extra}. Skipped files are in ``frame.attrs["skipped"]``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If no audio file is found, or none follows the naming convention (wrong folder).
-"""
-
 
 def load_emodb(path: str | os.PathLike) -> pd.DataFrame:
     """Load the Berlin Database of Emotional Speech (EmoDB, German).
@@ -426,7 +419,21 @@ def load_emodb(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The EmoDB folder, either the release root or its ``wav/`` subfolder.
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`, ``sentence`` (text code).
+        Files skipped are in ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -457,7 +464,21 @@ def load_ravdess(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The RAVDESS folder holding ``Actor_01`` ... ``Actor_24`` (or the files themselves).
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`, ``sentence`` (statement 01/02), ``intensity``,
+        ``repetition``. Files skipped are in ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -488,7 +509,21 @@ def load_urdu(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The URDU folder holding ``Angry``, ``Happy``, ``Neutral`` and ``Sad``.
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`. Files skipped are in
+        ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -515,7 +550,21 @@ def load_emovo(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The EMOVO folder (speaker folders inside it, at any depth).
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`, ``sentence``.
+        Files skipped are in ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -542,7 +591,21 @@ def load_casia(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The CASIA folder holding the speaker folders.
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`, ``sentence`` (file id).
+        Files skipped are in ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -569,7 +632,21 @@ def load_savee(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The SAVEE folder (either layout).
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`. Files skipped are in
+        ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -595,7 +672,21 @@ def load_tess(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The TESS folder (emotion subfolders such as ``OAF_angry`` at any depth).
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`, ``sentence`` (the target word).
+        Files skipped are in ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -623,7 +714,21 @@ def load_cremad(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or path-like
         The CREMA-D release folder or its ``AudioWAV`` folder.
-    {returns}
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per utterance, sorted by ``file``, with the columns described in
+        :mod:`sklearn_msfl.corpora`, ``sentence``, ``intensity``.
+        Files skipped are in ``frame.attrs["skipped"]``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If no audio file is found, or none follows the naming convention (wrong folder).
+
     Examples
     --------
     >>> from pathlib import Path
@@ -640,22 +745,6 @@ def load_cremad(path: str | os.PathLike) -> pd.DataFrame:
     root = _check_folder(path, "cremad")
     return _load_folder(root, "cremad", "en", _cremad_parser(_read_cremad_genders(root)))
 
-
-for _loader in (load_emodb, load_ravdess, load_urdu, load_emovo, load_casia, load_savee,
-                load_tess, load_cremad):
-    _extra = {
-        load_emodb: ", ``sentence`` (text code)",
-        load_ravdess: ", ``sentence`` (statement 01/02), ``intensity``, ``repetition``",
-        load_emovo: ", ``sentence``",
-        load_casia: ", ``sentence`` (file id)",
-        load_tess: ", ``sentence`` (the target word)",
-        load_cremad: ", ``sentence``, ``intensity``",
-    }.get(_loader, "")
-    if _loader.__doc__:  # None under python -OO
-        _loader.__doc__ = _loader.__doc__.replace(
-            "{returns}", _RETURNS_DOC.format(extra=_extra).strip("\n") + "\n"
-        )
-del _loader, _extra
 
 #: Corpus name -> (loader, ISO 639-1 language).
 CORPORA = {
