@@ -414,3 +414,65 @@ def test_result_is_a_dataclass_with_the_folds(hand_result):
     assert len(hand_result.folds) == 2
     assert hand_result.labels.tolist() == [0, 1]
     assert hand_result.estimators is None
+
+
+# ----------------------------------------------------------------------------
+# end to end on a small speaker-independent subset of the real corpora
+# ----------------------------------------------------------------------------
+# speakers per corpus (the largest ones): URDU speakers mostly speak one emotion, so it needs
+# more of them for every emotion to occur; every speaker keeps at most 4 files per emotion.
+SUBSET_SPEAKERS = {"emodb": 3, "ravdess": 3, "urdu": 6}
+FILES_PER_SPEAKER_EMOTION = 4
+
+
+@pytest.fixture(scope="module")
+def real_subset(corpora_dir, tmp_path_factory):
+    """~120 utterances of EmoDB (de), RAVDESS (en), URDU (ur) with IS10 features."""
+    from sklearn_msfl.corpora import load_corpora, subset_speakers
+    from sklearn_msfl.features import OpenSmileTransformer
+
+    corpora = load_corpora({name: corpora_dir / name for name in SUBSET_SPEAKERS})
+    frame = pd.concat(
+        [
+            subset_speakers(corpora[corpora["corpus"] == name], n, largest=True)
+            for name, n in SUBSET_SPEAKERS.items()
+        ],
+        ignore_index=True,
+    )
+    frame = frame.groupby(["speaker", "emotion_std"], sort=False).head(FILES_PER_SPEAKER_EMOTION)
+    frame = frame.reset_index(drop=True)
+    smile = OpenSmileTransformer(feature_set="IS10", cache=tmp_path_factory.mktemp("is10"))
+    return frame, smile.fit_transform(frame)
+
+
+@pytest.mark.corpora
+@pytest.mark.slow
+def test_end_to_end_on_real_corpora(real_subset):
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    frame, X = real_subset
+    assert X.shape == (len(frame), 1582)
+    y = frame[["emotion_std", "language"]].rename(columns={"emotion_std": "emotion"})
+    estimators = {
+        "svm": make_pipeline(StandardScaler(), SVC()),
+        "chance": DummyClassifier(strategy="prior"),
+    }
+    result = evaluate(estimators, X, y, groups=frame[["corpus", "speaker"]], cv=3, verbose=False)
+
+    # speaker independent within each corpus, and every fold scores every language
+    speakers = (frame["corpus"] + "/" + frame["speaker"]).to_numpy()
+    for train, test in result.folds:
+        assert not set(speakers[train]) & set(speakers[test])
+    per_fold = result.scores.groupby(["estimator", "fold"])["language"].apply(set)
+    assert all(languages == {"de", "en", "ur", "all"} for languages in per_fold)
+
+    summary = result.summary()
+    # every fold tests all 4 emotions, so a constant prediction scores UAR 1/4 per fold
+    assert summary.loc[("chance", "all"), "uar_mean"] == pytest.approx(0.25)
+    assert summary.loc[("svm", "all"), "uar_pooled"] > 0.35
+    matrix = result.confusion_matrix("svm")
+    assert matrix.index.tolist() == ["anger", "happiness", "neutral", "sadness"]
+    assert matrix.to_numpy().sum() == len(frame)
+    assert result.compare("svm", "chance").mean_difference > 0
+    assert "| svm " in result.to_markdown()
