@@ -75,7 +75,7 @@ class AudioWarning(UserWarning):
 # --------------------------------------------------------------------------- #
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq would compare signal arrays
 class AudioItem:
     """One row of the input: either a file path or an in-memory signal."""
 
@@ -122,6 +122,25 @@ class ExtractionSettings:
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
+def _spare_distribution_scan() -> None:
+    """Spare the first ``opensmile.Smile()`` of a process a scan of all packages.
+
+    audobject names the class of every object it builds after its distribution,
+    found with ``importlib.metadata.packages_distributions()``, which parses the
+    metadata of every installed package: 0.3 s of CPU here, paid again by every
+    fresh worker process. audobject keeps the answer in a module-level dict and
+    only scans for modules missing from it; the ``opensmile`` module comes from
+    the distribution of the same name, so that entry is all Smile needs.
+    """
+    try:
+        from audobject.core import utils
+    except ImportError:  # audobject reorganised: just pay for the scan
+        return
+    known = getattr(utils, "PACKAGES_DISTRIBUTIONS", None)
+    if isinstance(known, dict) and "opensmile" not in known:
+        known["opensmile"] = ["opensmile"]
+
+
 @functools.lru_cache(maxsize=8)
 def _build_smile(
     feature_set: str, is_custom: bool, feature_level: str, config_digest: str
@@ -130,6 +149,7 @@ def _build_smile(
     # and loky reuses its workers between transform calls. ``config_digest`` is
     # part of the key so that an edited custom config is picked up.
     del config_digest
+    _spare_distribution_scan()
     if is_custom:
         level = (
             opensmile.FeatureLevel[feature_level]
