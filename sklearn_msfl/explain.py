@@ -560,20 +560,35 @@ def compare_rankings(msf_ranking, per_language_rankings, ks=(5, 10, 20)) -> pd.D
     return pd.DataFrame(rows)
 
 
-def _main_task(y):
-    """The main (first) column of a 2-D multitask target, ``y`` itself when 1-D."""
+def _main_column(y, main_task=None, task_names=None):
+    """The main-task labels of ``y``: ``y`` itself when 1-D, else the ``main_task`` column.
+
+    ``main_task`` is a column name or position (None: the first column), as the
+    estimator's ``main_task`` parameter or fitted ``main_task_`` attribute.
+    """
     if isinstance(y, pd.DataFrame):
-        return y.iloc[:, 0]
+        if isinstance(main_task, str) and main_task in y.columns:
+            return y[main_task]
+        position = main_task if isinstance(main_task, int) else 0
+        return y.iloc[:, position]
     array = np.asarray(y)
-    return array[:, 0] if array.ndim == 2 else y
+    if array.ndim < 2:
+        return y
+    if isinstance(main_task, str) and task_names is not None and main_task in task_names:
+        return array[:, list(task_names).index(main_task)]
+    return array[:, main_task if isinstance(main_task, int) else 0]
+
+
+def _final_step(estimator):
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
 
 def monolingual_rankings(estimator, X, y, languages, feature_names=None) -> pd.DataFrame:
     """Fit one clone of ``estimator`` per language and rank each one's features.
 
-    Each monolingual model is trained on the main task only (the first column of
-    a 2-D ``y``, i.e. emotion), as a language task is constant within one
-    language. Compare the result with the multilingual ranking in
+    Each monolingual model is trained on the main task only (the column that the
+    estimator's ``main_task`` names, by default the first column of a 2-D ``y``,
+    i.e. emotion), as a language task is constant within one language. Compare the result with the multilingual ranking in
     :func:`compare_rankings`.
 
     Parameters
@@ -620,7 +635,7 @@ def monolingual_rankings(estimator, X, y, languages, feature_names=None) -> pd.D
     """
     languages = np.asarray(languages)
     check_consistent_length(X, y, languages)
-    y_main = _main_task(y)
+    y_main = _main_column(y, getattr(_final_step(estimator), "main_task", None))
     frames = []
     for language in np.unique(languages):
         index = np.flatnonzero(languages == language)
@@ -709,7 +724,8 @@ def compare_with_permutation(
     X : array-like, DataFrame or list of signals
         Held-out input of ``estimator``.
     y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        Targets; only the main (first) column is scored when 2-D.
+        Targets; only the main task's column (the model's ``main_task_``, else
+        the first) is scored when 2-D.
     level : {"lld", "functional", "feature"}, default="lld"
         Permute LLD families, functional families or single features.
     n_features : int or None, default=20
@@ -788,7 +804,9 @@ def compare_with_permutation(
     result = permutation_importance(
         _GroupPermutation(model, features, list(table["columns"])),
         row_indices,
-        np.asarray(_main_task(y)),
+        np.asarray(
+            _main_column(y, getattr(model, "main_task_", None), getattr(model, "task_names_", None))
+        ),
         scoring=scoring,
         n_repeats=n_repeats,
         random_state=random_state,

@@ -5,11 +5,24 @@ import opensmile
 import pandas as pd
 import pytest
 
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
 from sklearn_msfl.explain import (
     FUNCTIONAL_FAMILIES,
     LLD_FAMILIES,
+    compare_rankings,
+    compare_with_permutation,
+    family_weights,
     feature_families,
     feature_family,
+    monolingual_rankings,
+    plot_family_weights,
+    plot_shared_features,
+    plot_topk_overlap,
+    shared_features,
+    topk_overlap,
 )
 
 
@@ -98,3 +111,321 @@ def test_feature_families_of_is10_counts_per_family():
     assert counts["mfcc"] == 15 * 21 * 2
     assert counts["temporal"] == 2
     assert families["is_delta"].sum() == (1582 - 2) // 2
+
+
+# ---------------------------------------------------------------- rankings (stub model)
+
+NAMES = [
+    "F0final_sma_amean",
+    "F0final_sma_range",
+    "pcm_loudness_sma_amean",
+    "mfcc_sma[1]_amean",
+    "jitterLocal_sma_amean",
+]
+
+
+class SelectiveClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts from the columns listed in ``uses`` and attends to them, per sample.
+
+    Attention of sample i is proportional to ``|x_i|`` on the used columns (plus a
+    small floor elsewhere), so per-group rankings can differ.
+    """
+
+    def __init__(self, uses=(0,), floor=0.01):
+        self.uses = uses
+        self.floor = floor
+
+    def fit(self, X, y):
+        X = np.asarray(X, dtype=float)
+        self.n_features_in_ = X.shape[1]
+        self.classes_ = np.unique(np.asarray(y).reshape(len(X), -1)[:, 0])
+        self.threshold_ = np.median(X[:, list(self.uses)].sum(axis=1))
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X, dtype=float)
+        return self.classes_[(X[:, list(self.uses)].sum(axis=1) > self.threshold_).astype(int)]
+
+    def attention_weights(self, X):
+        X = np.asarray(X, dtype=float)
+        weights = np.full(X.shape, self.floor)
+        weights[:, list(self.uses)] += np.abs(X[:, list(self.uses)])
+        return weights / weights.sum(axis=1, keepdims=True)
+
+
+class NamedSelectiveClassifier(SelectiveClassifier):
+    """Same, recording ``feature_names_in_`` from a DataFrame like sklearn estimators."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+
+@pytest.fixture
+def toy():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, len(NAMES)))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def test_shared_features_ranks_mean_attention(toy):
+    X, y = toy
+    model = SelectiveClassifier(uses=(1, 3)).fit(X, y)
+    ranking = shared_features(model, X, NAMES)
+    expected = model.attention_weights(X).mean(axis=0)
+    assert list(ranking.columns[:3]) == ["feature", "weight", "rank"]
+    assert {"lld", "lld_family", "functional", "functional_family", "is_delta"} <= set(ranking)
+    assert ranking["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert ranking["weight"].is_monotonic_decreasing
+    assert ranking["weight"].sum() == pytest.approx(1.0)
+    assert set(ranking["feature"].head(2)) == {NAMES[1], NAMES[3]}
+    np.testing.assert_allclose(
+        ranking.set_index("feature").loc[NAMES, "weight"].to_numpy(), expected
+    )
+    assert ranking.set_index("feature").loc["F0final_sma_range", "lld_family"] == "pitch"
+
+
+def test_shared_features_names_from_pipeline_then_model_then_default(toy):
+    X, y = toy
+    frame = pd.DataFrame(X, columns=NAMES)
+    pipeline = make_pipeline(StandardScaler(), SelectiveClassifier(uses=(2,))).fit(frame, y)
+    assert shared_features(pipeline, frame)["feature"].iloc[0] == "pcm_loudness_sma_amean"
+
+    named = NamedSelectiveClassifier(uses=(2,)).fit(frame, y)
+    assert shared_features(named, frame)["feature"].iloc[0] == "pcm_loudness_sma_amean"
+
+    anonymous = SelectiveClassifier(uses=(2,)).fit(X, y)
+    assert shared_features(anonymous, X)["feature"].iloc[0] == "x2"
+    # Explicit names win over the model's own.
+    renamed = shared_features(named, frame, feature_names=list("abcde"))
+    assert renamed["feature"].iloc[0] == "c"
+    with pytest.raises(ValueError, match="3 feature names"):
+        shared_features(anonymous, X, feature_names=["a", "b", "c"])
+
+
+def test_shared_features_pipeline_transforms_before_attention(toy):
+    X, y = toy
+    # The final step attends to |x| of its input; scaling by 100 in the first step
+    # must not change the ranking of standardised features but must reach the model.
+    pipeline = Pipeline(
+        [("scale", StandardScaler()), ("model", SelectiveClassifier(uses=(0, 4), floor=0.0))]
+    ).fit(X, y)
+    ranking = shared_features(pipeline, X, NAMES)
+    direct = shared_features(pipeline[-1], pipeline[0].transform(X), NAMES)
+    pd.testing.assert_frame_equal(ranking, direct)
+
+
+def test_shared_features_by_group_gives_each_group_its_ranking(toy):
+    X, y = toy
+    groups = np.repeat(["de", "en"], 30)
+    X = X.copy()
+    X[groups == "de", 1] *= 10  # de attends to column 1, en to column 3
+    X[groups == "en", 3] *= 10
+    model = SelectiveClassifier(uses=(1, 3)).fit(X, y)
+    ranking = shared_features(model, X, NAMES, by=groups)
+    assert ranking.columns[0] == "group"
+    assert len(ranking) == 2 * len(NAMES)
+    top = ranking[ranking["rank"] == 1].set_index("group")["feature"]
+    assert top.to_dict() == {"de": NAMES[1], "en": NAMES[3]}
+    np.testing.assert_allclose(ranking.groupby("group")["weight"].sum(), 1.0)
+    with pytest.raises(ValueError, match="one label per sample"):
+        shared_features(model, X, NAMES, by=groups[:10])
+
+
+def test_shared_features_needs_attention():
+    with pytest.raises(TypeError, match="attention_weights"):
+        shared_features(StandardScaler().fit(np.eye(3)), np.eye(3))
+
+
+def test_family_weights_sum_mean_and_relative():
+    ranking = pd.DataFrame({"feature": NAMES, "weight": [0.4, 0.2, 0.2, 0.1, 0.1]})
+    table = family_weights(ranking).set_index("lld_family")
+    assert table.loc["pitch", "sum"] == pytest.approx(0.6)
+    assert table.loc["pitch", "mean"] == pytest.approx(0.3)
+    assert table.loc["pitch", "n_features"] == 2
+    assert table.loc["pitch", "relative"] == pytest.approx(0.3 * 5)
+    assert table.index[0] == "pitch"
+    assert table["sum"].sum() == pytest.approx(1.0)
+    functional = family_weights(ranking, level="functional").set_index("functional_family")
+    assert functional.loc["mean", "sum"] == pytest.approx(0.8)
+    both = family_weights(ranking, level="both")
+    assert list(both.columns[:2]) == ["lld_family", "functional_family"]
+    with pytest.raises(ValueError, match="level"):
+        family_weights(ranking, level="lld_family")
+
+
+def test_family_weights_per_group_keeps_group_order():
+    a = pd.DataFrame({"feature": NAMES, "weight": [0.4, 0.2, 0.2, 0.1, 0.1]})
+    b = pd.DataFrame({"feature": NAMES, "weight": [0.1, 0.1, 0.6, 0.1, 0.1]})
+    table = family_weights({"MSF": a, "de": b})
+    assert table["group"].unique().tolist() == ["MSF", "de"]
+    first = table.groupby("group", sort=False).head(1).set_index("group")["lld_family"]
+    assert first.to_dict() == {"MSF": "pitch", "de": "loudness"}
+    np.testing.assert_allclose(table.groupby("group")["sum"].sum(), 1.0)
+
+
+def _ranking(order):
+    weights = np.linspace(1.0, 0.1, len(order))
+    return pd.DataFrame({"feature": order, "weight": weights / weights.sum(),
+                         "rank": np.arange(1, len(order) + 1)})
+
+
+def test_compare_rankings_counts_top_k_overlap_and_correlates():
+    features = [f"f{i}" for i in range(30)]
+    msf = _ranking(features)
+    same = _ranking(features)
+    reversed_ = _ranking(features[::-1])
+    # Swaps inside the top 5 keep the top-5 set; f5 <-> f20 moves one feature out.
+    shuffled = features.copy()
+    shuffled[0], shuffled[4] = shuffled[4], shuffled[0]
+    shuffled[5], shuffled[20] = shuffled[20], shuffled[5]
+    table = compare_rankings(
+        msf, {"same": same, "reversed": reversed_, "shuffled": _ranking(shuffled)}
+    ).set_index("group")
+    assert list(table.columns) == [
+        "overlap_top5", "overlap_top10", "overlap_top20", "spearman", "kendall"
+    ]
+    assert table.loc["same"].tolist() == [5, 10, 20, 1.0, 1.0]
+    assert table.loc["reversed", ["overlap_top5", "overlap_top10", "overlap_top20"]].tolist() == [
+        0, 0, 10
+    ]
+    assert table.loc["reversed", "spearman"] == pytest.approx(-1.0)
+    assert table.loc["shuffled", ["overlap_top5", "overlap_top10", "overlap_top20"]].tolist() == [
+        5, 9, 19
+    ]
+    assert 0.5 < table.loc["shuffled", "kendall"] < 1.0
+
+
+def test_compare_rankings_accepts_tidy_frames(toy):
+    X, y = toy
+    groups = np.repeat(["de", "en"], 30)
+    model = SelectiveClassifier(uses=(1, 3)).fit(X, y)
+    msf = shared_features(model, X, NAMES)
+    tidy = shared_features(model, X, NAMES, by=groups)
+    table = compare_rankings(msf, tidy, ks=(1, 2))
+    assert table["group"].tolist() == ["de", "en"]
+    assert (table["overlap_top2"] == 2).all()
+
+
+def test_topk_overlap_is_symmetric_with_k_on_the_diagonal():
+    features = [f"f{i}" for i in range(10)]
+    rankings = {"a": _ranking(features), "b": _ranking(features[::-1]),
+                "c": _ranking(features[1:] + features[:1])}
+    matrix = topk_overlap(rankings, k=3)
+    assert matrix.index.tolist() == ["a", "b", "c"] == matrix.columns.tolist()
+    np.testing.assert_array_equal(matrix.to_numpy(), matrix.to_numpy().T)
+    assert np.diag(matrix).tolist() == [3, 3, 3]
+    assert matrix.loc["a", "b"] == 0
+    assert matrix.loc["a", "c"] == 2
+
+
+def test_monolingual_rankings_fit_one_model_per_language():
+    class CorrelationAttention(BaseEstimator):
+        def fit(self, X, y):
+            assert np.asarray(y).ndim == 1  # the main task only
+            corr = np.abs([np.corrcoef(column, y)[0, 1] for column in np.asarray(X).T])
+            self.weights_ = corr / corr.sum()
+            return self
+
+        def attention_weights(self, X):
+            return np.tile(self.weights_, (len(X), 1))
+
+    rng = np.random.default_rng(1)
+    languages = np.tile(["de", "en", "ur"], 40)
+    emotion = rng.integers(0, 2, size=len(languages))
+    X = rng.normal(size=(len(languages), len(NAMES)))
+    for column, language in zip((2, 3, 4), ("de", "en", "ur")):
+        X[languages == language, column] += 3 * emotion[languages == language]
+    y = pd.DataFrame({"emotion": emotion, "language": languages})
+    rankings = monolingual_rankings(CorrelationAttention(), X, y, languages, NAMES)
+    top = rankings[rankings["rank"] == 1].set_index("group")["feature"].to_dict()
+    assert top == {"de": NAMES[2], "en": NAMES[3], "ur": NAMES[4]}
+
+
+def test_compare_with_permutation_agrees_for_faithful_attention():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, len(NAMES)))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = SelectiveClassifier(uses=(0, 1), floor=0.05).fit(X, y)
+    table = compare_with_permutation(model, X, y, feature_names=NAMES, random_state=0)
+    assert list(table.columns) == [
+        "family", "n_features", "attention", "attention_rank", "permutation_mean",
+        "permutation_std", "permutation_rank",
+    ]
+    assert table["family"].iloc[0] == "pitch"
+    assert table.loc[0, "permutation_rank"] == 1
+    assert table.loc[0, "permutation_mean"] > 0.2
+    # Families the model never reads lose nothing when permuted, exactly.
+    assert (table.loc[table["family"] != "pitch", "permutation_mean"] == 0).all()
+    assert table["n_features"].sum() == len(NAMES)
+
+    single = compare_with_permutation(
+        model, X, y, level="feature", n_features=3, feature_names=NAMES, random_state=0
+    )
+    assert len(single) == 3
+    assert set(single["feature"].head(2)) == {NAMES[0], NAMES[1]}
+    assert single["permutation_mean"].iloc[:2].min() > 0
+    assert single.attrs["spearman"] > 0
+
+
+def test_compare_with_permutation_scores_the_main_task_of_2d_y(toy):
+    X, y = toy
+    model = SelectiveClassifier(uses=(0, 1)).fit(X, y)
+    y2 = pd.DataFrame({"emotion": y, "language": np.repeat(["de", "en"], 30)})
+    one = compare_with_permutation(model, X, y, feature_names=NAMES, random_state=0)
+    two = compare_with_permutation(model, X, y2, feature_names=NAMES, random_state=0)
+    pd.testing.assert_frame_equal(one, two)
+    with pytest.raises(ValueError, match="level"):
+        compare_with_permutation(model, X, y, level="lld_family")
+
+
+# ---------------------------------------------------------------- plots
+
+
+@pytest.fixture
+def agg():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_plots_render_to_files(agg, tmp_path, toy):
+    X, y = toy
+    groups = np.repeat(["de", "en"], 30)
+    model = SelectiveClassifier(uses=(1, 3)).fit(X, y)
+    msf = shared_features(model, X, NAMES)
+    per_language = shared_features(model, X, NAMES, by=groups)
+
+    ax = plot_shared_features(msf, k=3)
+    assert [t.get_text() for t in ax.get_yticklabels()] == msf["feature"].head(3).tolist()
+    ax.figure.savefig(tmp_path / "top.png")
+
+    ax = plot_family_weights({"MSF": msf, **dict(tuple(per_language.groupby("group")))})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["MSF", "de", "en"]
+    ax.figure.savefig(tmp_path / "families.png")
+
+    ax = plot_topk_overlap(per_language, k=2)
+    ax.figure.savefig(tmp_path / "overlap.png")
+
+    _, ax = agg.subplots()
+    assert plot_family_weights(per_language, level="functional", ax=ax) is ax
+    for name in ("top.png", "families.png", "overlap.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    with pytest.raises(ValueError, match="one group"):
+        plot_shared_features(per_language)
+
+
+def test_plots_name_the_extra_when_matplotlib_is_missing(monkeypatch):
+    import sys
+
+    ranking = pd.DataFrame({"feature": NAMES, "weight": np.full(5, 0.2)})
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"sklearn-msfl\[plots\]"):
+        plot_shared_features(ranking)
