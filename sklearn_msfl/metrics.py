@@ -1,0 +1,167 @@
+"""Speech emotion recognition metrics and scorers that understand multitask labels.
+
+SER papers report UAR (unweighted average recall: the mean of the per-class
+recalls, i.e. balanced accuracy) and WA (weighted accuracy: plain accuracy).
+The scorers here take a label array with one column per task, as
+:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` is fitted on, and score
+the main task only, so they plug into ``GridSearchCV(scoring=...)`` and
+``cross_validate`` unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+__all__ = [
+    "final_estimator",
+    "is_multitask",
+    "main_task_labels",
+    "uar_score",
+    "uar_scorer",
+    "wa_score",
+    "wa_scorer",
+]
+
+
+def final_estimator(estimator):
+    """The estimator that makes the predictions: the last step of a pipeline
+    (recursively), the ``best_estimator_`` of a fitted search, else ``estimator``.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> final_estimator(make_pipeline(StandardScaler(), LogisticRegression()))
+    LogisticRegression()
+    """
+    while True:
+        if hasattr(estimator, "steps"):
+            estimator = estimator.steps[-1][1]
+        elif hasattr(estimator, "best_estimator_"):
+            estimator = estimator.best_estimator_
+        else:
+            return estimator
+
+
+def is_multitask(estimator) -> bool:
+    """Whether ``estimator`` (or its final step) predicts several tasks (has ``predict_tasks``).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> is_multitask(LogisticRegression())
+    False
+    >>> from sklearn_msfl.estimator import MultitaskSERClassifier
+    >>> is_multitask(MultitaskSERClassifier())
+    True
+    """
+    return hasattr(final_estimator(estimator), "predict_tasks")
+
+
+def main_task_labels(estimator, y) -> np.ndarray:
+    """The main task's column of ``y`` as a 1-D array.
+
+    For a fitted multitask estimator (or a pipeline/search ending in one) the
+    main task is its ``main_task_``: the DataFrame column of that name, or the
+    array column at its position in ``task_names_``. Otherwise it is the first
+    column. A 1-D ``y`` is returned as it is.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The (fitted) estimator whose main task is wanted.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Labels.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = pd.DataFrame({"emotion": ["angry", "sad"], "language": ["de", "en"]})
+    >>> main_task_labels(None, y)
+    array(['angry', 'sad'], dtype=object)
+    >>> main_task_labels(None, [1, 2, 3])
+    array([1, 2, 3])
+    """
+    final = final_estimator(estimator)
+    main_task = getattr(final, "main_task_", None) if is_multitask(final) else None
+    task_names = list(getattr(final, "task_names_", []) or [])
+
+    if isinstance(y, pd.DataFrame):
+        if main_task is not None and main_task in y.columns:
+            return y[main_task].to_numpy()
+        position = _main_position(main_task, task_names, y.shape[1])
+        return y.iloc[:, position].to_numpy()
+    if isinstance(y, pd.Series):
+        return y.to_numpy()
+    array = np.asarray(y)
+    if array.ndim == 1:
+        return array
+    if array.ndim != 2:
+        raise ValueError(f"y must be 1-D or 2-D, got shape {array.shape}")
+    return array[:, _main_position(main_task, task_names, array.shape[1])]
+
+
+def _main_position(main_task, task_names, n_columns: int) -> int:
+    """Column of the main task when ``y`` has the fitted task layout, else 0."""
+    if main_task is not None and len(task_names) == n_columns and main_task in task_names:
+        return task_names.index(main_task)
+    return 0
+
+
+def uar_score(y_true, y_pred, sample_weight=None) -> float:
+    """Unweighted average recall: the mean recall over classes (balanced accuracy).
+
+    Examples
+    --------
+    >>> uar_score(["a", "a", "a", "b"], ["a", "a", "a", "a"])
+    0.5
+    """
+    return float(balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+
+
+def wa_score(y_true, y_pred, sample_weight=None) -> float:
+    """Weighted accuracy: the fraction of correct predictions (plain accuracy).
+
+    Examples
+    --------
+    >>> wa_score(["a", "a", "a", "b"], ["a", "a", "a", "a"])
+    0.75
+    """
+    return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+
+
+def uar_scorer(estimator, X, y, sample_weight=None) -> float:
+    """Scorer ``(estimator, X, y)``: UAR of the main task's predictions.
+
+    Works with a 1-D ``y`` and with the multitask label layout used in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> X, y = np.zeros((4, 1)), np.array([[0, 5], [0, 5], [0, 6], [1, 6]])
+    >>> uar_scorer(DummyClassifier().fit(X, y[:, 0]), X, y)
+    0.5
+    """
+    return uar_score(main_task_labels(estimator, y), estimator.predict(X), sample_weight)
+
+
+def wa_scorer(estimator, X, y, sample_weight=None) -> float:
+    """Scorer ``(estimator, X, y)``: accuracy (WA) of the main task's predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> X, y = np.zeros((4, 1)), np.array([[0, 5], [0, 5], [0, 6], [1, 6]])
+    >>> wa_scorer(DummyClassifier().fit(X, y[:, 0]), X, y)
+    0.75
+    """
+    return wa_score(main_task_labels(estimator, y), estimator.predict(X), sample_weight)
