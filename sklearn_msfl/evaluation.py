@@ -24,10 +24,11 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 from sklearn.metrics import recall_score
 from sklearn.model_selection import GroupKFold, check_cv
-from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
+
+from .metrics import final_estimator, is_multitask
 
 __all__ = ["evaluate", "EvaluationResult", "PairedComparison"]
 
@@ -42,17 +43,12 @@ _FEW_FOLDS = 6
 # ----------------------------------------------------------------------------
 # scoring helpers
 # ----------------------------------------------------------------------------
-def uar_score(y_true, y_pred) -> float:
+def _uar_score(y_true, y_pred) -> float:
     """Unweighted average recall over the classes present in ``y_true``.
 
-    Equal to :func:`sklearn.metrics.balanced_accuracy_score`, but silent when
-    ``y_pred`` holds classes absent from ``y_true`` (common when scoring one
-    language whose corpus lacks some emotions).
-
-    Examples
-    --------
-    >>> round(uar_score(["a", "a", "a", "b"], ["a", "a", "b", "b"]), 4)
-    0.8333
+    Equal to :func:`~sklearn_msfl.metrics.uar_score` (balanced accuracy), but
+    silent when ``y_pred`` holds classes absent from ``y_true``, which is common
+    when scoring one language whose corpus lacks some emotions.
     """
     present = np.unique(np.asarray(y_true))
     return float(recall_score(y_true, y_pred, labels=present, average="macro", zero_division=0))
@@ -62,23 +58,23 @@ def _wa_score(y_true, y_pred) -> float:
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
 
 
-def _is_multitask(estimator) -> bool:
-    """Duck-typed: the final (pipeline) step predicts several tasks."""
-    try:
-        from .metrics import is_multitask
-    except ImportError:  # pragma: no cover - metrics.py not available
-        final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
-        return hasattr(final, "predict_tasks")
-    return bool(is_multitask(estimator))
+def _check_main_task(model, name: str) -> None:
+    """A fitted multitask model must predict the first column of ``y``, which is scored."""
+    final = final_estimator(model)
+    task_names = list(getattr(final, "task_names_", None) or [])
+    main_task = getattr(final, "main_task_", None)
+    if task_names and main_task is not None and main_task != task_names[0]:
+        raise ValueError(
+            f"Estimator {name!r} predicts the task {main_task!r}, but evaluate() scores the "
+            f"first column of y ({task_names[0]!r}): put the main task first in y."
+        )
 
 
 # ----------------------------------------------------------------------------
 # input handling
 # ----------------------------------------------------------------------------
 def _estimator_name(estimator) -> str:
-    if isinstance(estimator, Pipeline):
-        estimator = estimator.steps[-1][1]
-    return type(estimator).__name__
+    return type(final_estimator(estimator)).__name__
 
 
 def _as_estimator_dict(estimators) -> dict:
@@ -170,10 +166,13 @@ def _resolve_folds(cv, X, y_main, groups) -> list[tuple[np.ndarray, np.ndarray]]
 def _fit_predict(name, estimator, fold, X, y, y_main, train, test, keep_estimator):
     """Fit a clone on ``train`` and predict the main task on ``test``."""
     model = clone(estimator)
-    y_fit = y if _is_multitask(estimator) else y_main
+    multitask = is_multitask(estimator)
+    y_fit = y if multitask else y_main
     start = time.perf_counter()
     model.fit(_safe_indexing(X, train), _safe_indexing(y_fit, train))
     fit_time = time.perf_counter() - start
+    if multitask:
+        _check_main_task(model, name)
     start = time.perf_counter()
     y_pred = np.asarray(model.predict(_safe_indexing(X, test)))
     predict_time = time.perf_counter() - start
@@ -234,7 +233,7 @@ def _score_rows(predictions: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                 dict(
                     zip(keys, key),
                     language=language,
-                    uar=uar_score(subset["y_true"], subset["y_pred"]),
+                    uar=_uar_score(subset["y_true"], subset["y_pred"]),
                     wa=_wa_score(subset["y_true"], subset["y_pred"]),
                     n_test=len(subset),
                 )

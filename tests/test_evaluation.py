@@ -13,7 +13,8 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sklearn_msfl.evaluation import EvaluationResult, PairedComparison, evaluate, uar_score
+from sklearn_msfl.corpora import DEFAULT_EMOTIONS
+from sklearn_msfl.evaluation import EvaluationResult, PairedComparison, _uar_score, evaluate
 
 
 # ----------------------------------------------------------------------------
@@ -133,8 +134,8 @@ def test_summary_mean_std_and_pooled(hand_result):
 def test_uar_score_ignores_predicted_classes_absent_from_truth():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # balanced_accuracy_score would warn here
-        assert uar_score(["a", "a"], ["a", "b"]) == pytest.approx(0.5)
-        assert uar_score(["a", "a", "b", "b"], ["a", "c", "b", "b"]) == pytest.approx(0.75)
+        assert _uar_score(["a", "a"], ["a", "b"]) == pytest.approx(0.5)
+        assert _uar_score(["a", "a", "b", "b"], ["a", "c", "b", "b"]) == pytest.approx(0.75)
 
 
 # ----------------------------------------------------------------------------
@@ -182,6 +183,23 @@ def test_multitask_gets_all_tasks_single_task_gets_main_column():
     # the language column of y provides per-language scores
     assert set(result.scores["language"]) == {"de", "en", "all"}
     assert set(result.predictions["y_true"]) == {"anger", "sadness"}
+
+
+class FakeLanguageFirst(FakeMultitask):
+    """A multitask model told to predict the second column of y."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.task_names_ = list(y.columns)
+        self.main_task_ = self.task_names_[1]
+        return self
+
+
+def test_multitask_main_task_must_be_the_scored_first_column():
+    X = np.column_stack([["anger"] * 12, np.arange(12)]).astype(object)
+    y = pd.DataFrame({"emotion": ["anger", "sadness"] * 6, "language": ["de", "en"] * 6})
+    with pytest.raises(ValueError, match="put the main task first"):
+        evaluate(FakeLanguageFirst(), X, y, cv=KFold(2), verbose=False)
 
 
 def test_languages_from_X_column_and_explicit_override():
@@ -445,11 +463,23 @@ def real_subset(corpora_dir, tmp_path_factory):
     return frame, smile.fit_transform(frame)
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Train on one thread: on a shared 2-core machine more threads only slow torch down."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.corpora
 @pytest.mark.slow
-def test_end_to_end_on_real_corpora(real_subset):
+def test_end_to_end_on_real_corpora(real_subset, one_torch_thread):
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
+
+    from sklearn_msfl.estimator import MultitaskSERClassifier
 
     frame, X = real_subset
     assert X.shape == (len(frame), 1582)
@@ -457,8 +487,14 @@ def test_end_to_end_on_real_corpora(real_subset):
     estimators = {
         "svm": make_pipeline(StandardScaler(), SVC()),
         "chance": DummyClassifier(strategy="prior"),
+        # small and fast: 99 LSTM steps of 16 features, 10 epochs
+        "msfl": MultitaskSERClassifier(
+            hidden_size=8, embedding_dim=8, shared_size=16, patch_size=16, max_epochs=10,
+            random_state=0,
+        ),
     }
-    result = evaluate(estimators, X, y, groups=frame[["corpus", "speaker"]], cv=3, verbose=False)
+    groups = frame[["corpus", "speaker"]]
+    result = evaluate(estimators, X, y, groups=groups, cv=3, verbose=False, return_estimators=True)
 
     # speaker independent within each corpus, and every fold scores every language
     speakers = (frame["corpus"] + "/" + frame["speaker"]).to_numpy()
@@ -476,3 +512,8 @@ def test_end_to_end_on_real_corpora(real_subset):
     assert matrix.to_numpy().sum() == len(frame)
     assert result.compare("svm", "chance").mean_difference > 0
     assert "| svm " in result.to_markdown()
+    # MSFL learnt both tasks and predicts emotions
+    assert all(m.task_names_ == ["emotion", "language"] for m in result.estimators["msfl"])
+    msfl_predictions = result.predictions.query("estimator == 'msfl'")["y_pred"]
+    assert set(msfl_predictions) <= set(DEFAULT_EMOTIONS)
+    assert result.compare("msfl", "svm").n_folds == 3
