@@ -37,6 +37,8 @@ CUES = ("pitch", "loudness", "tilt", "voice_quality", "rate")
 
 #: openSMILE IS10 low-level descriptors each cue moves: a functional whose name
 #: starts with one of these (``"F0final_sma_de_iqr1-3"``) belongs to the cue.
+#: Level-dependent spectral descriptors (``mfcc_sma[0]``, ``logMelFreqBand_sma``)
+#: follow the loudness cue as well as the tilt cue.
 CUE_FEATURES = {
     "pitch": ("F0final_sma", "F0finEnv_sma"),
     "loudness": ("pcm_loudness_sma",),
@@ -45,13 +47,14 @@ CUE_FEATURES = {
     "rate": ("F0final__Turn_numOnsets", "voicingFinalUnclipped_sma"),
 }
 
-#: The same mapping in terms of :data:`sklearn_msfl.explain.LLD_FAMILIES`.
+#: The same mapping in terms of :data:`sklearn_msfl.explain.LLD_FAMILIES` (which
+#: counts the voicing probability as voice quality).
 CUE_FAMILIES = {
     "pitch": ("pitch",),
     "loudness": ("loudness",),
     "tilt": ("mfcc", "spectral"),
     "voice_quality": ("voice_quality",),
-    "rate": ("temporal",),
+    "rate": ("temporal", "voice_quality"),
 }
 
 # Emotion effects in physical units, neutral = 0. Columns: F0 level (semitones),
@@ -69,18 +72,18 @@ _PARAMETERS = (
     "rate",
 )
 _EMOTION_EFFECTS = {
-    "anger": (6.0, 0.5, -2.0, 8.0, 1.2, 1.2, 0.35),
-    "happiness": (7.0, 1.0, 2.5, 4.0, 0.6, -0.8, 0.5),
+    "anger": (6.0, 0.5, -2.0, 8.0, 2.0, 1.8, 0.35),
+    "happiness": (7.0, 1.0, 2.5, 4.0, 1.0, -1.2, 0.5),
     "neutral": (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    "sadness": (-3.5, -1.0, -1.0, -7.0, -1.0, 1.0, -0.55),
-    "boredom": (-3.0, -1.2, -0.5, -4.0, -0.7, 0.5, -0.45),
-    "fear": (8.0, 0.5, 1.2, 1.5, 0.2, 1.8, 0.45),
-    "disgust": (-1.5, -0.3, -1.8, 1.5, -0.3, 1.2, -0.45),
-    "surprise": (8.0, 1.4, 3.0, 4.5, 0.45, 0.0, 0.15),
-    "calm": (-1.5, -0.7, 0.0, -3.0, -0.45, -0.6, -0.3),
+    "sadness": (-2.5, -1.0, -1.0, -7.0, -1.6, 1.5, -0.55),
+    "boredom": (-3.0, -1.2, -0.5, -4.0, -1.1, 0.75, -0.45),
+    "fear": (8.0, 0.5, 1.2, 1.5, 0.3, 2.0, 0.45),
+    "disgust": (-1.5, -0.3, -1.8, 1.5, -0.5, 1.5, -0.45),
+    "surprise": (8.0, 1.4, 3.0, 4.5, 0.7, 0.0, 0.15),
+    "calm": (-1.5, -0.7, 0.0, -3.0, -0.7, -0.9, -0.3),
 }
 # Within-class spread of each parameter at ``noise=1``, same units as above.
-_NOISE_SCALES = np.array([1.0, 0.2, 0.4, 2.0, 0.3, 0.25, 0.08])
+_NOISE_SCALES = np.array([1.0, 0.2, 0.4, 2.0, 0.4, 0.35, 0.08])
 # Which parameters each cue owns.
 _CUE_PARAMETERS = {
     "pitch": ("f0_level", "f0_range", "f0_shape"),
@@ -304,7 +307,8 @@ def _check_duration(duration):
         low, high = (float(d) for d in duration)
     except (TypeError, ValueError):
         raise TypeError(
-            f"duration must be a number or a (min, max) pair of seconds, got {duration!r}."
+            "duration must be a number or a (min, max) pair of seconds, "
+            f"got {duration!r}."
         ) from None
     if not 0.3 <= low <= high <= 60:
         raise ValueError(
@@ -347,7 +351,8 @@ def _check_cues(shared_cues, specific_cues, codes):
                 key = codes[key]
             if key not in specific:
                 raise ValueError(
-                    f"specific_cues names unknown language {key!r}; languages are {codes}."
+                    f"specific_cues names unknown language {key!r}; "
+                    f"languages are {codes}."
                 )
             specific[key] = _as_cue_tuple(cues, "specific_cues")
     else:
@@ -359,7 +364,8 @@ def _check_cues(shared_cues, specific_cues, codes):
         both = set(cues) & set(shared)
         if both:
             raise ValueError(
-                f"Cues {sorted(both)} are both shared and specific to language {code!r}."
+                f"Cues {sorted(both)} are both shared and specific to "
+                f"language {code!r}."
             )
     return shared, specific
 
@@ -373,9 +379,14 @@ def _check_strength(cue_strength):
     else:
         strengths = dict.fromkeys(CUES, cue_strength)
     for cue, value in strengths.items():
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0:
+        if (
+            not isinstance(value, numbers.Real)
+            or isinstance(value, bool)
+            or not 0 <= value < np.inf
+        ):
             raise ValueError(
-                f"cue_strength must be a non-negative number, got {value!r} for {cue!r}."
+                "cue_strength must be a non-negative number, "
+                f"got {value!r} for {cue!r}."
             )
     return {c: float(v) for c, v in strengths.items()}
 
@@ -393,8 +404,8 @@ def _check_non_negative(value, name):
 # ----------------------------------------------------------------------------
 
 
-def _make_speakers(languages, n_per_language, rng):
-    """One row per speaker: language, id, gender and voice parameters."""
+def _make_speakers(languages, n_per_language, noise, rng):
+    """One dict per speaker: language, id, gender and voice parameters."""
     rows = []
     # Speaker j of every language before speaker j + 1 of any: any prefix of the
     # list (see _assign_labels) keeps languages and genders balanced.
@@ -402,16 +413,19 @@ def _make_speakers(languages, n_per_language, rng):
         for language in languages:
             gender = _GENDERS[j % 2]
             male = gender == "male"
+            # Habitual offsets of the cue parameters (voice and speaking style).
+            offsets = (
+                0.4 * noise * _NOISE_SCALES * rng.standard_normal(len(_PARAMETERS))
+            )
             rows.append(
                 {
                     "language": language.code,
                     "speaker": f"{language.code}_{gender[0]}{j + 1:02d}",
                     "gender": gender,
                     # Baseline F0 (Hz) and vocal tract scaling (formants x factor).
-                    "f0": (110.0 if male else 200.0) * 2 ** (rng.normal(0, 1.5) / 12),
+                    "f0": (135.0 if male else 225.0) * 2 ** (rng.normal(0, 1.5) / 12),
                     "vtl": (1.0 if male else 1.17) * (1 + rng.normal(0, 0.04)),
-                    # Habitual offsets of the cue parameters (voice and style).
-                    "offsets": rng.normal(0, 0.4, len(_PARAMETERS)) * _NOISE_SCALES,
+                    "offsets": offsets,
                 }
             )
     return rows
@@ -432,9 +446,8 @@ def _assign_labels(n_samples, n_speakers, n_emotions, rng):
     return speaker[order], emotion[order]
 
 
-def _cue_parameters(emotion, language_code, shared, specific, strengths, emotions, rng):
-    """Per-utterance parameter vector (units of _PARAMETERS) without speaker offsets."""
-    tied = set(shared) | set(specific[language_code])
+def _emotion_parameters(emotion, tied, strengths, emotions, rng):
+    """Emotion part of an utterance's parameters (units of _PARAMETERS)."""
     values = np.zeros(len(_PARAMETERS))
     for cue, parameters in _CUE_PARAMETERS.items():
         # A cue not tied to the emotion here follows a randomly drawn emotion, so
@@ -503,8 +516,14 @@ def _plan_syllables(language, rate, speech_seconds, rng):
         vowel = language.vowels[rng.integers(len(language.vowels))]
         if not stressed and rng.random() < language.reduction:
             vowel = "@"
-        onset = [language.consonants[i] for i in rng.integers(len(language.consonants), size=onset_size)]
-        coda = [language.consonants[i] for i in rng.integers(len(language.consonants), size=coda_size)]
+        onset = [
+            language.consonants[i]
+            for i in rng.integers(len(language.consonants), size=onset_size)
+        ]
+        coda = [
+            language.consonants[i]
+            for i in rng.integers(len(language.consonants), size=coda_size)
+        ]
         syllables.append((duration, stressed, onset, vowel, coda, pause_seconds))
         elapsed += duration + pause_seconds
         position += 1
@@ -527,7 +546,9 @@ def _layout(syllables, start, sr):
                 for kind, name in phones
             ]
         )
-        bounds = t + np.concatenate([[0.0], np.cumsum(weights / weights.sum() * duration)])
+        bounds = t + np.concatenate(
+            [[0.0], np.cumsum(weights / weights.sum() * duration)]
+        )
         samples = np.round(bounds * sr).astype(int)
         for (kind, name), a, b in zip(phones, samples[:-1], samples[1:]):
             if b > a:
@@ -542,7 +563,11 @@ def _f0_contour(n, sr, segments, spans, language, speaker_f0, params, rng):
     level, range_log2, shape = params[0], params[1], params[2]
     frames = np.arange(0, n / sr + _FRAME, _FRAME)
     excursion = language.declination * (frames - frames.mean())
-    vowels = [(a / sr, b / sr, stressed) for kind, _, a, b, stressed in segments if kind == "V"]
+    vowels = [
+        (a / sr, b / sr, stressed)
+        for kind, _, a, b, stressed in segments
+        if kind == "V"
+    ]
     if vowels:
         starts, ends, stressed = (np.array(v, dtype=float) for v in zip(*vowels))
         lengths = ends - starts
@@ -555,7 +580,9 @@ def _f0_contour(n, sr, segments, spans, language, speaker_f0, params, rng):
         )
         excursion += bumps.sum(axis=0)
         # Emotion contour shape: a rise (+) or fall (-) across every vowel.
-        inside = (frames[None, :] >= starts[:, None]) & (frames[None, :] < ends[:, None])
+        inside = (frames[None, :] >= starts[:, None]) & (
+            frames[None, :] < ends[:, None]
+        )
         relative = (frames[None, :] - starts[:, None]) / lengths[:, None] - 0.5
         excursion += (shape * relative * inside).sum(axis=0)
         # Final rise or fall over the last syllable.
@@ -563,7 +590,8 @@ def _f0_contour(n, sr, segments, spans, language, speaker_f0, params, rng):
         final = np.clip((frames - last_start) / max(last_end - last_start, 1e-3), 0, 1)
         excursion += language.final_contour * final
     drift = sum(
-        0.4 * np.sin(2 * np.pi * rng.uniform(0.3, 1.5) * frames + rng.uniform(0, 2 * np.pi))
+        0.4
+        * np.sin(2 * np.pi * rng.uniform(0.3, 1.5) * frames + rng.uniform(0, 2 * np.pi))
         for _ in range(2)
     )
     semitones = level + 2.0**range_log2 * excursion + drift
@@ -584,7 +612,9 @@ def _glottal_source(f0, sr, jitter, shimmer, tilt_octaves, rng):
     flow = np.where(
         t < opening,
         0.5 * (1 - np.cos(np.pi * t / opening)),
-        np.where(t < opening + closing, np.cos(0.5 * np.pi * (t - opening) / closing), 0.0),
+        np.where(
+            t < opening + closing, np.cos(0.5 * np.pi * (t - opening) / closing), 0.0
+        ),
     )
     amplitude = 1 + shimmer * np.clip(rng.standard_normal(period[-1] + 2), -3, 3)
     flow = flow * amplitude[period]
@@ -684,7 +714,7 @@ def make_emotional_speech(
     specific_cues="auto",
     cue_strength=1.0,
     noise=1.0,
-    snr=35.0,
+    snr=50.0,
     output_dir=None,
     return_bunch=False,
     random_state=None,
@@ -695,45 +725,59 @@ def make_emotional_speech(
     pulse train following an F0 contour, formant resonators for vowels, nasals
     and approximants, filtered noise for fricatives and plosive bursts, organised
     into syllables with per-syllable envelopes and phrase pauses. Labels are
-    balanced and every speaker speaks every emotion (once ``n_samples`` is at
-    least the number of speakers times the number of emotions).
+    balanced and every speaker speaks every emotion once ``n_samples`` is at
+    least the number of speakers times the number of emotions.
 
-    **Emotion** changes prosody through five *cues* (see :data:`CUES`), each
-    moving a known family of openSMILE IS10 features (:data:`CUE_FEATURES`):
+    **Emotion** changes prosody through five *cues* (:data:`CUES`), each moving
+    a known family of openSMILE IS10 features (:data:`CUE_FEATURES`, or
+    :data:`CUE_FAMILIES` in terms of :mod:`sklearn_msfl.explain`):
 
-    ================  ============================================  ==============================
-    cue               what the emotion changes                      IS10 descriptors moved
-    ================  ============================================  ==============================
-    ``pitch``         F0 level, F0 range, rise/fall within vowels  ``F0final``, ``F0finEnv``
-    ``loudness``      speech level (dB)                             ``pcm_loudness``
-    ``tilt``          spectral slope of the glottal source          ``mfcc``, ``logMelFreqBand``,
-                                                                    ``lspFreq``
-    ``voice_quality`` cycle-to-cycle jitter and shimmer             ``jitterLocal``, ``jitterDDP``,
-                                                                    ``shimmerLocal``
-    ``rate``          syllables per second (durations are fixed)    ``F0final__Turn_numOnsets``,
-                                                                    ``voicingFinalUnclipped``
-    ================  ============================================  ==============================
+    - ``"pitch"``: F0 level, F0 range and a rise or fall within each vowel;
+      IS10 ``F0final``, ``F0finEnv``.
+    - ``"loudness"``: speech level; IS10 ``pcm_loudness``.
+    - ``"tilt"``: spectral slope of the glottal source; IS10 ``mfcc``,
+      ``logMelFreqBand``, ``lspFreq``.
+    - ``"voice_quality"``: cycle-to-cycle jitter and shimmer; IS10
+      ``jitterLocal``, ``jitterDDP``, ``shimmerLocal``.
+    - ``"rate"``: syllables per second (the duration stays the same); IS10
+      ``F0final__Turn_numOnsets``, ``voicingFinalUnclipped``.
 
-    ``shared_cues`` encode the emotion in every language; ``specific_cues``
-    encode it in one language only. Wherever a cue is not tied to the emotion it
-    still varies as much, following a randomly drawn emotion, so it carries no
-    information about the label there. Anger and happiness raise pitch,
-    loudness, brightness and rate, sadness lowers them; see the table
-    ``_EMOTION_EFFECTS`` in the source for all values.
+    ``shared_cues`` encode the emotion in every language, ``specific_cues`` in
+    one language only. Where a cue is not tied to the emotion it varies just as
+    much, following an emotion drawn at random, so it says nothing about the
+    label there. The emotion effects at ``cue_strength=1`` (neutral is zero):
 
-    **Languages** differ in phonetic content: vowel inventory (formants),
-    consonant inventory, syllable structure (CV vs. clusters), rhythm (stress
-    period, stressed/unstressed duration contrast, vowel reduction, rate), and
-    intonation (declination, accent height and alignment, final rise or fall).
-    They carry the clearly synthetic ISO 639-2 local-use codes ``"qaa"``,
-    ``"qab"``, ``"qac"``, ...: ``qaa`` has open CV syllables, five vowels,
-    syllable timing and falling statements; ``qab`` consonant clusters, eight
-    lax and tense vowels, stress timing with vowel reduction and a final rise;
-    ``qac`` front rounded vowels, velar and voiced fricatives and level
-    intonation. Languages beyond the third are drawn from a fixed seed, so they
-    too do not depend on ``random_state``.
+    =========  ========  ========  ========  ========  =======  =======  =======
+    emotion    F0 level  F0 range  F0 shape  loudness  tilt     jitter,  rate
+                                                                shimmer
+    =========  ========  ========  ========  ========  =======  =======  =======
+    anger      +6 st     x1.4      fall 2st  +8 dB     +1.2 oct x3.5     x1.27
+    happiness  +7 st     x2        rise 2.5  +4 dB     +0.6 oct x0.44    x1.41
+    sadness    -2.5 st   x0.5      fall 1st  -7 dB     -1 oct   x2.8     x0.68
+    =========  ========  ========  ========  ========  =======  =======  =======
 
-    **Speakers** (half female, half male per language, ids like ``"qab_m02"``,
+    ("tilt" moves the cutoff of the source low-pass, up is brighter.) The
+    extra emotions ``"boredom"``, ``"fear"``, ``"disgust"``, ``"surprise"`` and
+    ``"calm"`` have effects of the same kind.
+
+    **Languages** differ in phonetic content: vowel inventory (formants) and
+    articulatory setting, consonant inventory, syllable structure (CV or
+    clusters), rhythm (stress period, stressed/unstressed duration contrast,
+    vowel reduction, rate) and intonation (declination, accent height and
+    alignment, final rise or fall). They carry the clearly synthetic ISO 639-2
+    local-use codes ``"qaa"``, ``"qab"``, ``"qac"``, ...:
+
+    - ``qaa``: open CV syllables, fast and syllable-timed, plosives, five
+      peripheral vowels, falling statements;
+    - ``qab``: fricative-rich clusters, slow and stress-timed with vowel
+      reduction, lax vowels, late accent peaks and a final rise;
+    - ``qac``: sonorants, velar and voiced fricatives, front rounded and
+      central vowels, level intonation.
+
+    Languages beyond the third are drawn from a fixed seed, so that, like the
+    first three, they do not depend on ``random_state``.
+
+    **Speakers** (genders alternate within a language; ids like ``"qab_m02"``,
     unique across languages) differ in baseline F0, vocal tract length (all
     formants scaled) and habitual offsets of every cue.
 
@@ -749,10 +793,10 @@ def make_emotional_speech(
     n_languages : int, default=3
         Number of languages, at most 26.
     n_speakers_per_language : int, default=4
-        Speakers per language; genders alternate.
+        Speakers per language.
     duration : float or (float, float), default=(1.0, 2.0)
         Utterance duration in seconds, or the range it is drawn from uniformly.
-        Durations do not depend on the emotion.
+        Durations do not depend on the labels.
     sampling_rate : int, default=16000
         Sampling rate in Hz, at least 8000.
     shared_cues : str or sequence of str, default=("pitch",)
@@ -760,23 +804,23 @@ def make_emotional_speech(
     specific_cues : "auto", None or dict, default="auto"
         Cues that encode the emotion in one language only. A dict maps a
         language (index or code) to a cue or a sequence of cues. ``"auto"``
-        gives language ``i`` the ``i``-th cue (cyclically) of ``("loudness",
-        "tilt", "voice_quality", "rate")`` not already shared: by default
+        gives language ``i`` the ``i``-th (cyclically) of ``("loudness",
+        "tilt", "voice_quality", "rate")`` that is not shared: by default
         ``qaa`` loudness, ``qab`` tilt, ``qac`` voice quality. None: no
-        specific cues.
+        language-specific cues.
     cue_strength : float or dict, default=1.0
-        Scale of the emotion effects, for all cues or per cue (missing cues
-        keep 1.0). 0 makes a cue uninformative everywhere.
+        Scale of the emotion effects, for all cues or per cue (cues missing
+        from a dict keep 1.0); 0 makes a cue constant apart from noise.
     noise : float, default=1.0
-        Within-class spread of the cue parameters (per utterance and per
-        speaker) relative to the default. Larger is harder.
-    snr : float, default=35.0
+        Scale of the within-class spread of the cue parameters, per utterance
+        and per speaker. Larger is harder.
+    snr : float, default=50.0
         Level of the white background noise, in dB below the speech level of a
         neutral utterance.
     output_dir : str or path-like, optional
         If given, write each utterance there as a 16-bit WAV file named
-        ``{index:04d}_{language}_{speaker}_{emotion}.wav`` and return the
-        paths instead of the signals. The folder is created if needed.
+        ``{index:04d}_{language}_{speaker}_{emotion}.wav`` and return the paths
+        instead of the signals. The folder is created if needed.
     return_bunch : bool, default=False
         Return a :class:`~sklearn.utils.Bunch` instead of ``(X, y)``.
     random_state : int, RandomState instance or None, default=None
@@ -784,20 +828,30 @@ def make_emotional_speech(
 
     Returns
     -------
-    X : list of ndarray of shape (n_samples_i,) or list of str
+    X : list of ndarray of shape (n_samples_i,), or list of str
         The float32 signals in [-1, 1], or the WAV file paths.
     y : pandas.DataFrame
         One row per utterance with string columns ``emotion``, ``language``,
         ``speaker`` and ``gender``.
     bunch : sklearn.utils.Bunch
-        Only if ``return_bunch=True``, with keys ``data`` (``X``), ``target``
-        (``y``), ``sampling_rate``, ``emotions``, ``languages`` (codes) and
-        ``cues``: ``{"shared": (...), "specific": {code: (...)}}``, the cue
-        assignment in effect.
+        Only if ``return_bunch=True``, instead of the pair: ``data`` (X),
+        ``target`` (y), ``sampling_rate``, ``emotions``, ``languages`` (codes),
+        ``cues`` (``{"shared": (...), "specific": {code: (...)}}``, the cue
+        assignment in effect) and ``parameters``, a DataFrame of the prosodic
+        parameters each utterance was synthesised with (columns
+        ``f0_level``, ``f0_range``, ``f0_shape``, ``loudness``, ``tilt``,
+        ``voice_quality``, ``rate`` in the units of the table above; log2
+        factors for range, voice quality and rate).
 
     See Also
     --------
     sklearn.datasets.make_classification : The same idea for tabular data.
+
+    Notes
+    -----
+    Two utterances use separate random streams, so changing ``duration`` or a
+    cue setting changes every utterance but changing ``n_samples`` keeps the
+    speakers. Synthesis takes about 10 ms per second of audio.
 
     Examples
     --------
@@ -812,8 +866,8 @@ def make_emotional_speech(
     ['qaa', 'qab', 'qac']
     >>> corpus = make_emotional_speech(24, n_speakers_per_language=2, duration=0.5,
     ...                                return_bunch=True, random_state=0)
-    >>> corpus.cues["shared"], corpus.cues["specific"]["qaa"]
-    (('pitch',), ('loudness',))
+    >>> corpus.cues["shared"], corpus.cues["specific"]
+    (('pitch',), {'qaa': ('loudness',), 'qab': ('tilt',), 'qac': ('voice_quality',)})
     """
     n_samples = _check_int(n_samples, "n_samples", 1)
     emotions = _check_emotions(emotions)
@@ -828,30 +882,36 @@ def make_emotional_speech(
     shared, specific = _check_cues(shared_cues, specific_cues, codes)
     strengths = _check_strength(cue_strength)
     noise = _check_non_negative(noise, "noise")
-    if not isinstance(snr, numbers.Real) or isinstance(snr, bool) or not np.isfinite(snr):
+    if (
+        not isinstance(snr, numbers.Real)
+        or isinstance(snr, bool)
+        or not np.isfinite(snr)
+    ):
         raise TypeError(f"snr must be a finite number of dB, got {snr!r}.")
 
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     design_rng, *utterance_rngs = np.random.default_rng(seed).spawn(n_samples + 1)
-    speakers = _make_speakers(languages, n_speakers_per_language, design_rng)
-    for speaker in speakers:
-        speaker["offsets"] *= noise
+    speakers = _make_speakers(languages, n_speakers_per_language, noise, design_rng)
     speaker_index, emotion_index = _assign_labels(
         n_samples, len(speakers), len(emotions), design_rng
     )
     language_by_code = dict(zip(codes, languages))
 
-    signals, rows = [], []
+    signals, rows, parameters = [], [], []
     for speaker_i, emotion_i, rng in zip(speaker_index, emotion_index, utterance_rngs):
         speaker, emotion = speakers[speaker_i], emotions[emotion_i]
         language = language_by_code[speaker["language"]]
-        params = _cue_parameters(emotion, language.code, shared, specific, strengths, emotions, rng)
-        params += speaker["offsets"] + noise * _NOISE_SCALES * rng.standard_normal(len(_PARAMETERS))
+        tied = set(shared) | set(specific[language.code])
+        params = _emotion_parameters(emotion, tied, strengths, emotions, rng)
+        params += speaker["offsets"]
+        params += noise * _NOISE_SCALES * rng.standard_normal(len(_PARAMETERS))
         seconds = rng.uniform(low, high)
-        signal = _synthesize(language, speaker, params, seconds, sampling_rate, snr, rng)
-        # Trim to the drawn duration: syllables never run past it by more than rounding.
+        signal = _synthesize(
+            language, speaker, params, seconds, sampling_rate, snr, rng
+        )
         signals.append(signal[: int(round(seconds * sampling_rate))].astype(np.float32))
-        rows.append((emotion, speaker["language"], speaker["speaker"], speaker["gender"]))
+        rows.append((emotion, language.code, speaker["speaker"], speaker["gender"]))
+        parameters.append(params)
     y = pd.DataFrame(rows, columns=["emotion", "language", "speaker", "gender"])
 
     X = signals
@@ -866,6 +926,7 @@ def make_emotional_speech(
         emotions=emotions,
         languages=codes,
         cues={"shared": shared, "specific": specific},
+        parameters=pd.DataFrame(parameters, columns=list(_PARAMETERS)),
     )
 
 
