@@ -157,13 +157,10 @@ def _build_smile(
             else feature_level
         )
         return opensmile.Smile(feature_set=feature_set, feature_level=level)
-    with warnings.catch_warnings():
-        # Deprecated aliases (e.g. "eGeMAPS") warn once in the parent at fit.
-        warnings.simplefilter("ignore", UserWarning)
-        return opensmile.Smile(
-            feature_set=opensmile.FeatureSet[feature_set],
-            feature_level=opensmile.FeatureLevel[feature_level],
-        )
+    return opensmile.Smile(
+        feature_set=opensmile.FeatureSet[feature_set],
+        feature_level=opensmile.FeatureLevel[feature_level],
+    )
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -318,6 +315,8 @@ def extract_item(item: AudioItem, settings: ExtractionSettings) -> np.ndarray:
         # opensmile only *warns* and returns NaN for a too-short signal; we
         # detect that below and report it with the item's name instead.
         warnings.filterwarnings("ignore", message="Segment too short")
+        # A deprecated set (e.g. "eGeMAPS") already warned when fit built it.
+        warnings.filterwarnings("ignore", message="Feature set .* is deprecated")
         features = settings.smile()(signal, settings.sampling_rate)
     # Shape (channels=1, features, frames): functionals give exactly one frame.
     if features.shape[2] != 1:
