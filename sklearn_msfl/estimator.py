@@ -89,7 +89,7 @@ class MultitaskCrossEntropy(nn.Module):
             self.register_buffer(f"class_weight_{i}", tensor)
 
     def forward(self, logits, y: torch.Tensor) -> torch.Tensor:
-        """Return the stacked task losses for ``logits`` (one per task) and ``y`` (batch, n_tasks)."""
+        """Stacked task losses for ``logits`` (one tensor per task), ``y`` (batch, n_tasks)."""
         losses = []
         for i, task_logits in enumerate(logits):
             weight = getattr(self, f"class_weight_{i}") if i < self.n_weighted else None
@@ -583,7 +583,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
                 unknown = set(task_spec) - set(task_classes.tolist())
                 if unknown:
                     raise ValueError(
-                        f"class_weight for task {task!r} names unknown labels {sorted(map(str, unknown))}"
+                        f"class_weight for task {task!r} names unknown labels "
+                        f"{sorted(map(str, unknown))}"
                     )
             # compute_class_weight maps labels to weights; encoded labels index classes.
             weights.append(
