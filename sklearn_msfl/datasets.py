@@ -493,7 +493,7 @@ def _fade(n, ramp):
 
 
 def _plan_syllables(language, rate, speech_seconds, rng):
-    """Syllables as (duration, stressed, onset, vowel, coda) plus pause flags."""
+    """Syllables as (duration, stressed, onset, vowel, coda, pause after) tuples."""
     templates = list(language.syllables)
     weights = np.array([language.syllables[t] for t in templates], dtype=float)
     weights /= weights.sum()
@@ -849,9 +849,9 @@ def make_emotional_speech(
 
     Notes
     -----
-    Two utterances use separate random streams, so changing ``duration`` or a
-    cue setting changes every utterance but changing ``n_samples`` keeps the
-    speakers. Synthesis takes about 10 ms per second of audio.
+    The speakers depend only on ``random_state``, ``n_languages``,
+    ``n_speakers_per_language`` and ``noise``. Synthesis takes about 10 ms per
+    second of audio.
 
     Examples
     --------
@@ -890,7 +890,11 @@ def make_emotional_speech(
         raise TypeError(f"snr must be a finite number of dB, got {snr!r}.")
 
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    design_rng, *utterance_rngs = np.random.default_rng(seed).spawn(n_samples + 1)
+    # One stream for the design and one per utterance, so that an utterance does
+    # not depend on how many random numbers the ones before it drew.
+    design_seed, *utterance_seeds = np.random.SeedSequence(seed).spawn(n_samples + 1)
+    design_rng = np.random.default_rng(design_seed)
+    utterance_rngs = map(np.random.default_rng, utterance_seeds)
     speakers = _make_speakers(languages, n_speakers_per_language, noise, design_rng)
     speaker_index, emotion_index = _assign_labels(
         n_samples, len(speakers), len(emotions), design_rng

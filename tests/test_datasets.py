@@ -218,7 +218,7 @@ def test_is10_svm_learns_emotion_and_language(corpus, is10):
         return cross_val_score(model, is10, y[task], groups=y.speaker, cv=cv).mean()
 
     emotion, language = accuracy("emotion"), accuracy("language")
-    # Chance is 0.25 for emotion and 0.33 for language; measured 0.59 and 0.94.
+    # Chance is 0.25 for emotion and 0.33 for language; measured 0.57 and 0.99.
     assert 0.45 < emotion < 0.85, emotion
     assert language > 0.8, language
 
