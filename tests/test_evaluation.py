@@ -517,3 +517,32 @@ def test_end_to_end_on_real_corpora(real_subset, one_torch_thread):
     msfl_predictions = result.predictions.query("estimator == 'msfl'")["y_pred"]
     assert set(msfl_predictions) <= set(DEFAULT_EMOTIONS)
     assert result.compare("msfl", "svm").n_folds == 3
+
+
+# ----------------------------------------------------------------------------
+# examples/real_corpora.py (its full run takes minutes: only the command line is tested)
+# ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_corpora_example():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "real_corpora.py"
+    spec = importlib.util.spec_from_file_location("real_corpora_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_command_line(real_corpora_example, capsys, tmp_path, monkeypatch):
+    with pytest.raises(SystemExit) as exit_info:
+        real_corpora_example.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--quick" in capsys.readouterr().out
+    monkeypatch.setenv("MSFL_CORPORA", str(tmp_path / "corpora"))
+    args = real_corpora_example.parse_args(["--quick", "--epochs", "2"])
+    assert args.corpora == tmp_path / "corpora" and args.quick
+    estimators = real_corpora_example.build_estimators(args)
+    assert estimators["msfl"].max_epochs == 2 and estimators["msfl"].patch_size == 16
+    with pytest.raises(SystemExit, match="corpora folder not found"):
+        real_corpora_example.main([])
