@@ -62,11 +62,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--quick", action="store_true", help="a small speaker subset and a smaller MSFL (fast)"
     )
     parser.add_argument("--folds", type=int, default=None, help="folds (default 5, quick 3)")
-    parser.add_argument("--cache", type=Path, default=Path(".msfl_cache"), help="feature cache folder (default: .msfl_cache)")
-    parser.add_argument("--epochs", type=int, default=None, help="MSFL training epochs (default: the estimator's)")
-    parser.add_argument("--n-jobs", type=int, default=None, help="feature extraction processes (default: 1)")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(".msfl_cache"),
+        help="feature cache folder (default: .msfl_cache)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="MSFL training epochs (default: the estimator's)"
+    )
+    parser.add_argument(
+        "--n-jobs", type=int, default=None, help="feature extraction processes (default: 1)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed of MSFL (default: 0)")
-    parser.add_argument("--plots", type=Path, default=None, help="save figures to this folder (needs matplotlib)")
+    parser.add_argument(
+        "--plots", type=Path, default=None, help="save figures to this folder (needs matplotlib)"
+    )
     return parser.parse_args(argv)
 
 
@@ -105,7 +114,9 @@ def main(argv=None) -> int:
     print(frame.groupby(["corpus", "emotion_std"]).size().unstack().to_string(), "\n")
 
     start = time.perf_counter()
-    smile = OpenSmileTransformer(feature_set="IS10", cache=args.cache, n_jobs=args.n_jobs, verbose=True)
+    smile = OpenSmileTransformer(
+        feature_set="IS10", cache=args.cache, n_jobs=args.n_jobs, verbose=True
+    )
     X = smile.fit_transform(frame)
     print(f"IS10 features {X.shape} in {time.perf_counter() - start:.0f} s\n")
 

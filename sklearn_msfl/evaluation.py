@@ -809,7 +809,7 @@ def _annotate_matrix(ax, matrix: pd.DataFrame, fractions: bool) -> None:
 def _import_pyplot():
     try:
         import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the environment
+    except ImportError as error:
         raise ImportError(
             "Plotting needs matplotlib: install it with `pip install sklearn-msfl[plots]`."
         ) from error

@@ -1,5 +1,6 @@
 """Tests for sklearn_msfl.evaluation: hand-computed scores, fold sharing, y routing, reports."""
 
+import sys
 import warnings
 
 import joblib
@@ -75,7 +76,12 @@ def hand_result():
 
 
 def score(result, estimator, fold, language, metric):
-    rows = result.scores.query("estimator == @estimator and fold == @fold and language == @language")
+    scores = result.scores
+    rows = scores[
+        (scores["estimator"] == estimator)
+        & (scores["fold"] == fold)
+        & (scores["language"] == language)
+    ]
     assert len(rows) == 1
     return rows[metric].item()
 
@@ -155,7 +161,8 @@ def test_every_estimator_sees_the_same_folds():
     )
     for fold, (train, test) in enumerate(result.folds):
         for name in ("a", "b", "c"):
-            assert np.array_equal(np.sort(result.estimators[name][fold].train_ids_), np.sort(train))
+            seen = result.estimators[name][fold].train_ids_
+            assert np.array_equal(np.sort(seen), np.sort(train))
             tested = result.predictions.query("estimator == @name and fold == @fold")["sample"]
             assert np.array_equal(np.sort(tested), np.sort(test))
 
@@ -245,7 +252,8 @@ def corpus_frame():
 
 
 def echo_columns():
-    return make_pipeline(FunctionTransformer(lambda frame: frame[["pred", "id"]]), EchoClassifier())
+    select = FunctionTransformer(lambda frame: frame[["pred", "id"]])
+    return make_pipeline(select, EchoClassifier())
 
 
 def assert_speaker_independent_within_corpora(frame, folds, n_folds):
@@ -398,6 +406,12 @@ def test_plots_render_to_files(hand_result, tmp_path):
     plt.close("all")
     for name in ("confusion.png", "languages.png"):
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_plots_without_matplotlib_name_the_extra(hand_result, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # makes the import fail
+    with pytest.raises(ImportError, match=r"sklearn-msfl\[plots\]"):
+        hand_result.plot_languages()
 
 
 # ----------------------------------------------------------------------------
