@@ -36,7 +36,8 @@ ALL = "all"
 """Language label of the rows that pool every language of a fold."""
 
 _METRICS = ("uar", "wa")
-# With fewer paired folds than this, neither test can reach p < 0.05 reliably.
+# Below this many paired folds the two-sided Wilcoxon test cannot reach p < 0.05
+# (its floor is 2 / 2**n: 0.0625 for 5 folds), and the t-test has little power.
 _FEW_FOLDS = 6
 
 
