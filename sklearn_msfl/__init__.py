@@ -9,20 +9,36 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    # features
     "OpenSmileTransformer": "features",
+    # synthetic data
     "make_emotional_speech": "datasets",
+    # the method
     "MSFLNetwork": "network",
     "GradNorm": "gradnorm",
+    "EqualWeighting": "gradnorm",
+    "FixedWeighting": "gradnorm",
+    "make_loss_weighting": "gradnorm",
     "MultitaskSERClassifier": "estimator",
+    # metrics
+    "uar_score": "metrics",
+    "wa_score": "metrics",
     "uar_scorer": "metrics",
     "wa_scorer": "metrics",
+    # real corpora and protocol
     "load_corpus": "corpora",
     "load_corpora": "corpora",
+    "subset_speakers": "corpora",
+    "default_corpora_dir": "corpora",
     "CorpusSpeakerKFold": "model_selection",
     "LeaveOneSpeakerOut": "model_selection",
     "LeaveOneCorpusOut": "model_selection",
     "evaluate": "evaluation",
+    "EvaluationResult": "evaluation",
+    # explanation
     "shared_features": "explain",
+    "feature_families": "explain",
+    "compare_rankings": "explain",
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]
