@@ -27,7 +27,9 @@ __all__ = [
 
 def final_estimator(estimator):
     """The estimator that makes the predictions: the last step of a pipeline
-    (recursively), the ``best_estimator_`` of a fitted search, else ``estimator``.
+    (recursively), the ``best_estimator_`` of a fitted search (its ``estimator``
+    before fit, so that an unfitted search is known to be multitask), else
+    ``estimator``.
 
     Examples
     --------
@@ -42,8 +44,18 @@ def final_estimator(estimator):
             estimator = estimator.steps[-1][1]
         elif hasattr(estimator, "best_estimator_"):
             estimator = estimator.best_estimator_
+        elif _is_search(estimator):
+            estimator = estimator.estimator
         else:
             return estimator
+
+
+def _is_search(estimator) -> bool:
+    # Hyperparameter searches hold the estimator they tune in ``estimator`` and
+    # expose ``param_grid`` or ``param_distributions``.
+    return hasattr(estimator, "estimator") and (
+        hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions")
+    )
 
 
 def is_multitask(estimator) -> bool:
@@ -56,6 +68,9 @@ def is_multitask(estimator) -> bool:
     False
     >>> from sklearn_msfl.estimator import MultitaskSERClassifier
     >>> is_multitask(MultitaskSERClassifier())
+    True
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> is_multitask(GridSearchCV(MultitaskSERClassifier(), {"dropout": [0.1, 0.3]}))
     True
     """
     return hasattr(final_estimator(estimator), "predict_tasks")

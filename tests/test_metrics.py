@@ -110,3 +110,12 @@ def test_scorers_plug_into_grid_search():
     assert search.best_params_ == {"label": expected}
     np.testing.assert_allclose(search.cv_results_["mean_test_uar"], 0.5)
     assert main_task_labels(search, labels.to_numpy()).tolist() == labels["emotion"].tolist()
+
+
+def test_unfitted_search_over_multitask_estimator_is_multitask():
+    from sklearn.svm import SVC
+
+    from sklearn_msfl.estimator import MultitaskSERClassifier
+
+    assert is_multitask(GridSearchCV(MultitaskSERClassifier(), {"dropout": [0.1, 0.2]}))
+    assert not is_multitask(GridSearchCV(SVC(), {"C": [1, 10]}))
