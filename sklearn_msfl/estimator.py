@@ -441,7 +441,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES)
+        X = self._validate_features(X, reset=True)
         task_names, columns = _targets_by_task(y)
         check_consistent_length(X, *columns)
         main_task = self._resolve_main_task(task_names)
@@ -466,6 +466,16 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self.device_ = device
         self.n_iter_ = len(net.history)
         return self
+
+    def _validate_features(self, X, reset: bool) -> np.ndarray:
+        """``validate_data``, with the rows and features of NaN/infinite values named."""
+        try:
+            return validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)
+        except ValueError as error:
+            where = _where_not_finite(X)
+            if where is None:
+                raise
+            raise ValueError(f"{type(self).__name__}: {where}") from error
 
     def _resolve_main_task(self, task_names) -> str:
         if self.main_task is None:
@@ -604,7 +614,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         depend on which other samples share its batch.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        X = self._validate_features(X, reset=False)
         X = np.ascontiguousarray(self._standardise(X), dtype=np.float64)
         device = self.net_.device
         module = copy.deepcopy(self.net_.module_).to(device=device, dtype=torch.float64).eval()
@@ -774,6 +784,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         float
+            Labels never seen in ``fit`` count as errors.
 
         Examples
         --------
@@ -793,6 +804,31 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         # skorch maps a CUDA net onto the CPU when CUDA is missing; follow it.
         if "net_" in self.__dict__:
             self.device_ = str(self.net_.device)
+
+
+def _where_not_finite(X) -> str | None:
+    """Describe where numeric ``X`` holds NaN or infinity; None if nowhere (or not numeric)."""
+    try:
+        values = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if values.ndim != 2 or np.isfinite(values).all():
+        return None
+    bad = ~np.isfinite(values)
+    rows, features = np.flatnonzero(bad.any(axis=1)), np.flatnonzero(bad.any(axis=0))
+    names = list(X.columns) if isinstance(X, pd.DataFrame) else list(range(values.shape[1]))
+    has_nan = bool(np.isnan(values).any())
+    kind = "NaN and infinity" if has_nan and np.isinf(values).any() else (
+        "NaN" if has_nan else "infinity")
+    hint = (
+        " NaN rows usually come from audio that OpenSmileTransformer(on_error='nan') could "
+        "not process: drop or impute them first." if has_nan else ""
+    )
+    return (
+        f"X contains {kind} in {len(rows)} of {len(values)} rows (rows {rows[:10].tolist()}"
+        f"{' ...' if len(rows) > 10 else ''}; features "
+        f"{[names[i] for i in features[:10]]}{' ...' if len(features) > 10 else ''}).{hint}"
+    )
 
 
 def _targets_by_task(y) -> tuple[list[str], list[np.ndarray]]:
