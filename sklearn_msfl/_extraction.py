@@ -240,11 +240,18 @@ def read_audio(item: AudioItem) -> tuple[np.ndarray, int]:
     """Read a file as float32 ``(channels, samples)``; raise :class:`AudioError`."""
     if not os.path.exists(item.path):
         raise AudioError(f"{item.label}: file not found")
+    if os.path.isdir(item.path):
+        raise AudioError(f"{item.label}: is a folder, not an audio file")
     try:
         # The same reader as opensmile.Smile.process_file, hence identical samples.
         signal, sampling_rate = audiofile.read(item.path, always_2d=True)
     except Exception as error:  # libsndfile, sox and ffmpeg raise various types
         raise AudioError(f"{item.label}: cannot read audio ({error})") from error
+    if not np.all(np.isfinite(signal)):  # possible in float WAV/FLAC files
+        raise AudioError(f"{item.label}: file contains NaN or infinite samples")
+    # Float files may exceed full scale; openSMILE's int16 conversion would wrap
+    # such samples around. A no-op for integer PCM files.
+    signal = np.clip(signal, -1.0, _INT16_MAX_AS_FLOAT)
     return signal, int(sampling_rate)
 
 
