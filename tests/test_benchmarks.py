@@ -1,0 +1,191 @@
+"""Smoke tests of the benchmark scripts: their quick modes run end to end and report every model."""
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO_ROOT / "benchmarks"
+
+
+def load_script(name):
+    """Import a benchmark script (not a package module) by its path."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def multilingual():
+    return load_script("multilingual_ser")
+
+
+@pytest.fixture(scope="module")
+def training_speed():
+    return load_script("training_speed")
+
+
+def run_script(name, *args, timeout=240):
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), *map(str, args)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+# ---------------------------------------------------------------------------- multilingual_ser
+@pytest.mark.corpora
+@pytest.mark.slow
+def test_multilingual_quick_run_scores_every_model(multilingual, corpora_dir, tmp_path):
+    completed = run_script("multilingual_ser", "--quick", "--corpora", corpora_dir,
+                           "--output", tmp_path)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+    scores = pd.read_csv(tmp_path / multilingual.SCORES_NAME)
+    assert list(dict.fromkeys(scores["estimator"])) == list(multilingual.MODELS)
+    overall = scores[scores["language"] == "all"]
+    for name, config in multilingual.MODELS.items():
+        rows = overall[overall["estimator"] == name]
+        expected_folds = 3 if config.scope == "loco" else multilingual.QUICK_SPLITS
+        assert sorted(rows["fold"]) == list(range(expected_folds)), name
+        assert np.isfinite(rows[["uar", "wa", "fit_time", "predict_time"]]).all().all(), name
+        assert ((rows["uar"] >= 0) & (rows["uar"] <= 1)).all(), name
+    # pooled models are scored per test language too; LOCO tests one language per fold
+    pooled = scores[(scores["estimator"] == "MSFL") & (scores["fold"] == 0)]
+    assert set(pooled["language"]) == {"de", "en", "ur", "all"}
+    loco = scores[(scores["estimator"] == "MSFL LOCO") & (scores["language"] != "all")]
+    assert sorted(loco["language"]) == ["de", "en", "ur"]
+
+    report = (tmp_path / multilingual.REPORT_NAME).read_text()
+    for section in ("## Results: speaker-independent folds", "## Results: leave one corpus out",
+                    "## Wall time", "## Machine", "## What we tried", "Paired difference"):
+        assert section in report
+    for name in multilingual.MODELS:
+        assert f"| {name} " in report
+    assert "--quick" in report  # the exact command
+    for plot in (multilingual.UAR_PLOT_NAME, multilingual.WEIGHTS_PLOT_NAME):
+        assert (tmp_path / plot).stat().st_size > 0
+        assert f"]({plot})" in report
+    # the committed full results are never touched by a quick run
+    assert tmp_path.resolve() != multilingual.RESULTS_DIR.resolve()
+
+
+def test_multilingual_quick_refuses_the_committed_results(multilingual):
+    with pytest.raises(SystemExit):
+        multilingual.parse_args(["--quick", "--output", str(multilingual.RESULTS_DIR)])
+    assert multilingual.parse_args(["--quick"]).output == multilingual.QUICK_OUTPUT
+
+
+def test_multilingual_model_subset_and_options(multilingual):
+    args = multilingual.parse_args(["--models", "MSFL", "SVM", "MSFL", "--seeds", "1", "2",
+                                    "--n-splits", "4"])
+    assert args.models == ["MSFL", "SVM"]
+    assert (args.seeds, args.n_splits, args.output) == ([1, 2], 4, multilingual.RESULTS_DIR)
+    with pytest.raises(SystemExit):
+        multilingual.parse_args(["--models", "no such model"])
+
+
+def test_msfl_factories_layer_defaults_run_settings_and_overrides(multilingual):
+    settings = multilingual.RunSettings(seed=7, msfl_params={"max_epochs": 2, "patch_size": 64},
+                                        svm_grid={}, speakers=pd.DataFrame())
+    ablation = multilingual.MODELS[f"MSFL patch {multilingual.ABLATION_PATCH_SIZE}"]
+    params = ablation.factory(settings).get_params()
+    assert params["patch_size"] == multilingual.ABLATION_PATCH_SIZE  # the model's override wins
+    assert (params["max_epochs"], params["random_state"]) == (2, 7)
+    equal = multilingual.MODELS["MTL equal"].factory(settings).get_params()
+    assert (equal["loss_weighting"], equal["patch_size"]) == ("equal", 64)
+    assert multilingual.MODELS["MSFL"].factory(settings).get_params()["pooling"] == "attention"
+
+
+def test_inner_speaker_folds_look_up_speakers_by_row(multilingual):
+    speakers = pd.DataFrame({
+        "corpus": ["a"] * 6 + ["b"] * 6,
+        "speaker": ["1", "1", "2", "2", "3", "3", "1", "2", "3", "4", "5", "6"],
+    }, index=np.arange(100, 112))
+    X = pd.DataFrame({"f": np.arange(12.0)}, index=speakers.index)
+    cv = multilingual.InnerSpeakerKFold(speakers, n_splits=3)
+    subset = X.iloc[2:]  # a training fold: its rows keep their index
+    folds = list(cv.split(subset))
+    assert len(folds) == cv.get_n_splits(subset) == 2  # corpus a has 2 speakers left
+    for train, test in folds:
+        train_speakers = set(map(tuple, speakers.loc[subset.index[train]].to_numpy()))
+        test_speakers = set(map(tuple, speakers.loc[subset.index[test]].to_numpy()))
+        assert not train_speakers & test_speakers
+        assert {corpus for corpus, _ in test_speakers} == {"a", "b"}
+    # one speaker left in a corpus: speaker-independent GroupKFold over all speakers
+    folds = list(cv.split(X.iloc[4:]))
+    assert len(folds) == 3
+    for train, test in folds:
+        rows = X.iloc[4:].index
+        assert not (set(speakers.loc[rows[train], "speaker"] + speakers.loc[rows[train], "corpus"])
+                    & set(speakers.loc[rows[test], "speaker"] + speakers.loc[rows[test], "corpus"]))
+
+
+def test_check_complete_reports_failed_missing_and_nan_models(multilingual):
+    args = argparse.Namespace(models=["SVM", "STL", "MSFL", "MSFL LOCO"], seeds=[0])
+    folds = {multilingual.SPEAKER_FOLDS: [None, None], multilingual.LOCO: [None] * 3}
+    raw = pd.DataFrame({
+        "estimator": ["SVM", "SVM", "STL", "STL"], "language": "all", "fold": [0, 1, 0, 1],
+        "uar": [0.5, 0.6, 0.4, np.nan], "wa": [0.5, 0.6, 0.4, 0.4],
+    })
+    problems = multilingual.check_complete(args, raw, folds, {"MSFL LOCO": "Traceback"})
+    assert [problem.split(":")[0] for problem in problems] == ["MSFL LOCO", "STL", "MSFL"]
+
+
+# ---------------------------------------------------------------------------- training_speed
+@pytest.mark.slow
+def test_training_speed_quick_run_writes_the_table(training_speed, tmp_path):
+    output = tmp_path / "speed.md"
+    completed = run_script("training_speed", "--quick", "--dims", 88, "--patch-sizes", 4, 16,
+                           "--latency-repeats", 1, "--output", output)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = output.read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| 88 |")]
+    assert len(rows) == 2
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        plain, skorch, gradnorm = map(float, cells[3:6])
+        assert 0 < plain and 0 < skorch and 0 < gradnorm
+        assert cells[6].endswith("%")
+    assert "## Prediction latency" in report and "whole pipeline" in report
+    assert "--quick" in report and "Load average" in report
+
+
+def test_training_speed_skips_combinations_over_the_limit(training_speed):
+    args = training_speed.parse_args(["--quick", "--max-seconds", "0", "--epochs", "2"])
+    row = training_speed.benchmark_combination(88, 16, args)
+    assert "plain" not in row and row["estimate"] > 0
+    table = "\n".join(training_speed.training_table([row], args))
+    assert "skipped: estimated" in table
+
+
+def test_training_speed_device_and_output_checks(training_speed):
+    args = training_speed.parse_args([])
+    assert (args.n_samples, args.epochs, args.device) == (256, 3, "cpu")
+    assert args.output == training_speed.DEFAULT_OUTPUT
+    with pytest.raises(SystemExit):
+        training_speed.parse_args(["--quick", "--output", str(training_speed.DEFAULT_OUTPUT)])
+    with pytest.raises(SystemExit):
+        training_speed.parse_args(["--epochs", "1"])
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            training_speed.parse_args(["--device", "cuda"])
+
+
+def test_plain_loop_trains_the_estimators_network(training_speed):
+    X, y = training_speed.make_data(32, 10)
+    network = training_speed.build_network(10, 4)
+    from sklearn_msfl.estimator import MultitaskSERClassifier
+
+    clf = MultitaskSERClassifier(patch_size=4, max_epochs=1, random_state=0).fit(X, y)
+    assert sum(p.numel() for p in network.parameters()) == sum(
+        p.numel() for p in clf.net_.module_.parameters())
+    assert len(training_speed.plain_epoch_seconds(X, y, 4, 2, "cpu")) == 2
