@@ -82,11 +82,13 @@ _NAME = re.compile(
 )
 
 # First match wins, so the specific patterns (F1..F3 before F0, voice quality
-# before generic spectral) come first. Patterns are matched against the LLD
+# before generic spectral) come first. eGeMAPS' formant amplitudes relative to
+# the F0 harmonic ("F3amplitudeLogRelF0") are harmonic differences like H1-A3,
+# so they count as voice quality; formants are the frequencies and bandwidths. Patterns are matched against the LLD
 # descriptor with openSMILE's "pcm_"/"pcm_fftMag_" prefixes removed.
 _LLD_RULES = (
-    ("formants", r"^F[1-5](frequency|bandwidth|amplitude)"),
-    ("voice_quality", r"jitter|shimmer|HNR|voiceProb|voicing|H1-H2|H1-A3"),
+    ("voice_quality", r"jitter|shimmer|HNR|voiceProb|voicing|H1-H2|H1-A3|amplitudeLogRelF0"),
+    ("formants", r"^F[1-5](frequency|bandwidth)"),
     ("pitch", r"^F0"),
     ("mfcc", r"mfcc"),
     ("loudness", r"loudness|intensity|energy|lengthL1norm|SoundLevel"),
