@@ -167,6 +167,17 @@ def test_training_speed_skips_combinations_over_the_limit(training_speed):
     assert "skipped: estimated" in table
 
 
+def test_training_speed_tries_fewer_samples_before_skipping(training_speed):
+    args = training_speed.parse_args(["--n-samples", "512", "--repeats", "2"])
+    assert training_speed.plans(args) == [(512, 2), (512, 1), (256, 1), (128, 1)]
+    assert training_speed.plans(training_speed.parse_args(["--quick"])) == [(64, 1)]
+    row = {"d": 6373, "patch": 1, "steps": 6373, "estimate": 900.0, "reduced": (128, 1),
+           "wall": 200.0, "overhead": 0.1, "plain": 10.0, "skorch": 10.5, "+GradNorm": 11.0}
+    (line,) = training_speed.training_table([row], args)[2:]
+    assert "| 10.000 | 10.500 | 11.000 | +10.0% | yes |" in line
+    assert "128 samples, 1 run, scaled to 512" in line and "15 min" in line
+
+
 def test_training_speed_device_and_output_checks(training_speed):
     args = training_speed.parse_args([])
     assert (args.n_samples, args.epochs, args.device) == (256, 3, "cpu")
