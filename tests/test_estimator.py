@@ -422,3 +422,35 @@ def test_column_vector_y_warns_like_sklearn():
     with warnings.catch_warnings():
         warnings.simplefilter("error", category=UserWarning)
         assert MultitaskSERClassifier(**FAST).fit(X, y[["language"]]).task_names_ == ["language"]
+
+
+@pytest.mark.parametrize("n_features, expected_patch", [(10, 1), (88, 6), (1582, 99)])
+def test_auto_patch_size_aims_at_sixteen_steps(n_features, expected_patch):
+    X = np.random.RandomState(0).normal(size=(40, n_features))
+    y = np.repeat(["a", "b"], 20)
+    params = dict(FAST, patch_size="auto", max_epochs=1)
+    network = MultitaskSERClassifier(**params).fit(X, y).net_.module_
+    assert network.patch_size == expected_patch
+    assert network.n_steps == -(-n_features // expected_patch) <= 16
+
+
+@pytest.mark.parametrize("schedule, final_lr_is_lr", [("onecycle", False), ("cosine", False),
+                                                      ("constant", True)])
+def test_lr_schedule_is_followed_to_the_end(schedule, final_lr_is_lr):
+    X, y, _ = make_data()
+    clf = MultitaskSERClassifier(**dict(FAST, lr_schedule=schedule)).fit(X, y)
+    final_lr = clf.net_.optimizer_.param_groups[0]["lr"]
+    if final_lr_is_lr:
+        assert final_lr == pytest.approx(FAST["lr"])
+    else:
+        # Both schedules anneal to (almost) zero by the last batch of the last epoch.
+        assert final_lr < 0.05 * FAST["lr"]
+
+
+@pytest.mark.parametrize("params, match", [({"lr_schedule": "step"}, "lr_schedule"),
+                                           ({"patch_size": "big"}, "patch_size"),
+                                           ({"patch_size": 0}, "patch_size")])
+def test_invalid_schedule_or_patch_size_is_a_clear_error(params, match):
+    X, y, _ = make_data()
+    with pytest.raises(ValueError, match=match):
+        MultitaskSERClassifier(**dict(FAST, **params)).fit(X, y)
