@@ -62,7 +62,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def find_corpora(option: Path | None) -> Path:
-    for candidate in (option, os.environ.get("MSFL_CORPORA"), REPO_ROOT.parent / "shared" / "corpora"):
+    for candidate in (
+        option,
+        os.environ.get("MSFL_CORPORA"),
+        REPO_ROOT.parent / "shared" / "corpora",
+    ):
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
     sys.exit("corpora not found: pass --corpora or set MSFL_CORPORA")
@@ -72,7 +76,7 @@ def select_files(corpora: Path, n_files: int) -> list[str]:
     """Equally many files per corpus, evenly spaced through each sorted listing."""
     per_corpus = np.array_split(np.arange(n_files), len(CORPUS_GLOBS))
     files = []
-    for pattern, share in zip(CORPUS_GLOBS.values(), per_corpus):
+    for pattern, share in zip(CORPUS_GLOBS.values(), per_corpus, strict=True):
         listing = sorted(corpora.glob(pattern))
         positions = np.linspace(0, len(listing) - 1, len(share)).round().astype(int)
         files += [str(listing[position]) for position in positions]
@@ -187,6 +191,16 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _speed(seconds: dict[str, float], name: str, audio_seconds: float) -> str:
+    return f"{audio_seconds / seconds[name]:.1f}x ({seconds[name]:.2f} s)"
+
+
+def _speed_up(seconds: dict[str, float], name: str) -> str:
+    return (
+        f"{seconds['plain loop'] / seconds[name]:.2f}x / {seconds['n_jobs=1'] / seconds[name]:.2f}x"
+    )
+
+
 def speed_table(results, audio_seconds, key) -> list[str]:
     """Markdown rows: speed of each variant, and time ratios between them."""
     lines = [
@@ -196,21 +210,14 @@ def speed_table(results, audio_seconds, key) -> list[str]:
     ]
     for feature_set, best in results.items():
         seconds = {name: times[key] for name, times in best.items()}
-
-        def speed(name):
-            return f"{audio_seconds / seconds[name]:.1f}x ({seconds[name]:.2f} s)"
-
-        def speed_up(name):
-            return (
-                f"{seconds['plain loop'] / seconds[name]:.2f}x / "
-                f"{seconds['n_jobs=1'] / seconds[name]:.2f}x"
-            )
-
         lines.append(
-            f"| {feature_set} | {speed('plain loop')} | {speed('n_jobs=1')} | "
-            f"{seconds['n_jobs=1'] / seconds['plain loop']:.3f} | {speed('n_jobs=2 warm')} | "
-            f"{speed_up('n_jobs=2 warm')} | {speed('n_jobs=2 cold')} | "
-            f"{speed_up('n_jobs=2 cold')} |"
+            f"| {feature_set} | {_speed(seconds, 'plain loop', audio_seconds)} | "
+            f"{_speed(seconds, 'n_jobs=1', audio_seconds)} | "
+            f"{seconds['n_jobs=1'] / seconds['plain loop']:.3f} | "
+            f"{_speed(seconds, 'n_jobs=2 warm', audio_seconds)} | "
+            f"{_speed_up(seconds, 'n_jobs=2 warm')} | "
+            f"{_speed(seconds, 'n_jobs=2 cold', audio_seconds)} | "
+            f"{_speed_up(seconds, 'n_jobs=2 cold')} |"
         )
     return lines
 
@@ -223,8 +230,8 @@ def render_report(results, files, audio_seconds, args, loads, command) -> str:
         f"Subset: {len(files)} files (equally many, evenly spaced, from each of EmoDB, "
         f"RAVDESS and URDU; 16 kHz mono FLAC), {audio_seconds:.1f} s of audio. Cache off. "
         "Speed = seconds of audio per second of wall time (x real time); best of "
-        f"{args.repeats} interleaved runs. \"cold\": the first call, which starts the "
-        "loky worker processes; \"warm\": a later call, which reuses them (as in a grid "
+        f'{args.repeats} interleaved runs. "cold": the first call, which starts the '
+        'loky worker processes; "warm": a later call, which reuses them (as in a grid '
         "search). Goals: n_jobs=1 within 5% of the plain loop (ratio <= 1.05), n_jobs=2 "
         "at least 1.8x faster.",
         "",

@@ -237,9 +237,7 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         if cache_dir is None:
             todo = [(item, None) for item in items]
         else:
-            todo = _load_from_cache(
-                items, settings, cache_dir, features, errors, raise_errors
-            )
+            todo = _load_from_cache(items, settings, cache_dir, features, errors, raise_errors)
         results = _run_extraction(
             todo,
             settings,
@@ -248,7 +246,7 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
-        for (item, _), result in zip(todo, results):
+        for (item, _), result in zip(todo, results, strict=True):
             if isinstance(result, str):
                 errors[item.index] = result
             else:
@@ -315,9 +313,7 @@ def _resolve_feature_level(feature_level, is_custom: bool) -> str:
     elif isinstance(feature_level, str):
         key = feature_level.lower()
     else:
-        raise TypeError(
-            f"feature_level must be a string, got {type(feature_level).__name__}"
-        )
+        raise TypeError(f"feature_level must be a string, got {type(feature_level).__name__}")
     if key in _FUNCTIONALS_ALIASES:
         return opensmile.FeatureLevel.Functionals.name
     if key in _FRAME_LEVEL_ALIASES:
@@ -406,7 +402,7 @@ def _items_from_frame(frame: pd.DataFrame, sampling_rate: int) -> list[AudioItem
             rates = [sampling_rate] * len(frame)
         return [
             _signal_item(i, signal, rate)
-            for i, (signal, rate) in enumerate(zip(frame["signal"], rates))
+            for i, (signal, rate) in enumerate(zip(frame["signal"], rates, strict=True))
         ]
     raise ValueError(
         "A DataFrame X needs a 'file' column (audio paths) or a 'signal' column "
@@ -420,8 +416,7 @@ def _item(index: int, element, sampling_rate: int) -> AudioItem:
     if isinstance(element, (np.ndarray, list, tuple)):
         return _signal_item(index, element, sampling_rate)
     raise TypeError(
-        f"Item {index} must be an audio file path or a signal array, "
-        f"got {type(element).__name__}"
+        f"Item {index} must be an audio file path or a signal array, got {type(element).__name__}"
     )
 
 
@@ -496,9 +491,10 @@ def _run_extraction(todo, settings, cache_dir, raise_errors, n_jobs, verbose):
             delayed(extract_chunk)([todo[i] for i in chunk], settings, cache_dir, raise_errors)
             for chunk in chunks
         )
+        outputs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
         results = [None] * len(todo)
-        for chunk, chunk_results in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
-            for position, result in zip(chunk, chunk_results):
+        for chunk, chunk_results in zip(chunks, outputs, strict=True):
+            for position, result in zip(chunk, chunk_results, strict=True):
                 results[position] = result
             bar.update(len(chunk))
     return results

@@ -1,6 +1,5 @@
 """Tests for sklearn_msfl.features.OpenSmileTransformer."""
 
-import os
 import pickle
 import subprocess
 import sys
@@ -133,7 +132,9 @@ def test_stereo_high_rate_wav_matches_16k_mono_original(corpus_files, tmp_path, 
     np.testing.assert_array_equal(result, same_path.process_file(path).to_numpy()[0])
     # Against the 16 kHz mono original: only resampling/requantisation noise.
     # (Half the amplitude, or a 6% rate error, gives a 90th percentile > 0.09.)
-    errors = relative_errors(result, smile_reference("IS10").process_file(corpus_files[0]).to_numpy()[0])
+    errors = relative_errors(
+        result, smile_reference("IS10").process_file(corpus_files[0]).to_numpy()[0]
+    )
     assert np.median(errors) < 1e-3
     assert np.quantile(errors, 0.9) < 2e-2
 
@@ -162,9 +163,7 @@ def test_signals_match_opensmile_process_signal():
 
     np.testing.assert_array_equal(transformer.transform(signals), expected)
     equal_length = np.stack([signals[0], make_signal(400, seed=1)])
-    np.testing.assert_array_equal(
-        transformer.transform(equal_length)[0], expected[0]
-    )
+    np.testing.assert_array_equal(transformer.transform(equal_length)[0], expected[0])
     # float64 input is taken as float32, like a sound file reader gives it.
     np.testing.assert_array_equal(
         transformer.transform([signals[0].astype(np.float64)])[0], expected[0]
@@ -210,12 +209,16 @@ def test_feature_set_names_and_feature_names(feature_set, n_features):
 
     names = transformer.get_feature_names_out()
     assert transformer.n_features_out_ == n_features == len(names)
-    canonical = {name.lower(): name for name in opensmile.FeatureSet.__members__}[feature_set.lower()]
+    canonical = {name.lower(): name for name in opensmile.FeatureSet.__members__}[
+        feature_set.lower()
+    ]
     assert names.tolist() == smile_reference(canonical).feature_names
 
 
 def test_unknown_feature_set_lists_valid_names():
-    with pytest.raises(ValueError, match="Unknown feature_set 'IS99'.*ComParE_2016.*eGeMAPSv02.*IS10"):
+    with pytest.raises(
+        ValueError, match="Unknown feature_set 'IS99'.*ComParE_2016.*eGeMAPSv02.*IS10"
+    ):
         OpenSmileTransformer(feature_set="IS99").fit(["a.wav"])
 
 
@@ -323,7 +326,9 @@ def test_clone_and_pickle(wav_files, tmp_path):
 
     restored = pickle.loads(pickle.dumps(transformer))
     assert restored.get_params() == transformer.get_params()
-    np.testing.assert_array_equal(restored.transform(wav_files[:2]), transformer.transform(wav_files[:2]))
+    np.testing.assert_array_equal(
+        restored.transform(wav_files[:2]), transformer.transform(wav_files[:2])
+    )
 
 
 def test_pipeline_grid_search_on_corpus_frame(wav_files, tmp_path):
@@ -426,7 +431,8 @@ def fail(item, settings):
     raise AssertionError("extracted " + item.label)
 
 extraction.extract_item = fail
-result = OpenSmileTransformer(feature_set={SMALL_SET!r}, cache={str(cache)!r}).fit_transform({wav_files[:2]!r})
+transformer = OpenSmileTransformer(feature_set={SMALL_SET!r}, cache={str(cache)!r})
+result = transformer.fit_transform({wav_files[:2]!r})
 np.testing.assert_array_equal(result, np.load({str(tmp_path / "expected.npy")!r}))
 print("cache hit")
 """
