@@ -144,6 +144,13 @@ class FeatureFamily(NamedTuple):
         One of :data:`FUNCTIONAL_FAMILIES`.
     is_delta : bool
         Whether the functional is of the LLD's first-order delta.
+
+    Examples
+    --------
+    >>> from sklearn_msfl.explain import feature_family
+    >>> family = feature_family("mfcc_sma_de[3]_amean")
+    >>> family.lld_family, family.functional_family, family.is_delta
+    ('mfcc', 'mean', True)
     """
 
     lld: str

@@ -38,6 +38,16 @@ class LossWeighting:
     ----------
     task_names : sequence of str
         Task names, in the order in which losses are passed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_msfl.gradnorm import LossWeighting
+    >>> weighting = LossWeighting(["emotion", "language"])
+    >>> weighting.n_tasks, weighting.get_weights()
+    (2, {'emotion': 1.0, 'language': 1.0})
+    >>> weighting.combine({"emotion": torch.tensor(1.0), "language": torch.tensor(0.5)})
+    tensor(1.5000)
     """
 
     def __init__(self, task_names: Sequence[str]):
