@@ -1,0 +1,297 @@
+"""Tests for the ``msfl`` command line.
+
+Real invocations (the console script and ``python -m sklearn_msfl``) check the
+entry points, ``--help``/``--version``, exit codes and stderr, and prediction in
+a fresh process from a model saved by another. The other
+commands run in-process through :func:`sklearn_msfl.cli.main`, the same code
+behind the same argument parser: a fresh process pays several seconds of torch
+imports on the shared test machine, which the time budget cannot afford for
+every command.
+"""
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile
+import torch
+
+from sklearn_msfl import __version__
+from sklearn_msfl.cli import main
+from sklearn_msfl.datasets import make_emotional_speech
+
+pytest.importorskip("skops")
+
+COMMANDS = ("extract", "train", "evaluate", "predict", "explain")
+FAST = ["--param", "max_epochs=2", "--param", "patch_size=64", "--param", "hidden_size=8",
+        "--param", "random_state=0"]
+# One thread: tiny networks, and a machine shared by many test runs.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+CONSOLE_SCRIPT = Path(sys.executable).with_name("msfl")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(*args, timeout=180):
+    """Run ``python -m sklearn_msfl ARGS`` in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "sklearn_msfl", *map(str, args)],
+                          capture_output=True, text=True, env=ENV, timeout=timeout)
+
+
+def run_main(capsys, *args):
+    """Run the command line in this process; return (status, stdout, stderr)."""
+    status = main([str(arg) for arg in args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """24 synthetic utterances as WAV files, and a labels CSV with a file column."""
+    root = tmp_path_factory.mktemp("cli")
+    files, y = make_emotional_speech(24, n_speakers_per_language=2, duration=0.5,
+                                     output_dir=root / "wavs", random_state=0)
+    y.insert(0, "file", files)
+    y.to_csv(root / "labels.csv", index=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def features_csv(corpus):
+    """Features of the synthetic corpus, from ``msfl extract``."""
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        status = main(["extract", str(corpus / "wavs"), "-o", str(corpus / "features.csv")])
+    assert status == 0, stderr.getvalue()
+    assert "openSMILE IS10" in stderr.getvalue()  # progress bar
+    assert "wrote 24 rows x 1582 features" in stderr.getvalue()
+    return corpus / "features.csv"
+
+
+@pytest.fixture(scope="module")
+def model_file(corpus, features_csv):
+    status = main(["train", "-q", "--features", str(features_csv),
+                   "--labels", str(corpus / "labels.csv"), *FAST,
+                   "-o", str(corpus / "model.msfl")])
+    assert status == 0
+    return corpus / "model.msfl"
+
+
+# --------------------------------------------------------------------------- #
+# Entry points, help, exit codes
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="console script not installed")
+def test_console_script_version_and_help():
+    result = subprocess.run([str(CONSOLE_SCRIPT), "--version"], capture_output=True, text=True,
+                            env=ENV, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"msfl (sklearn-msfl) {__version__}"
+    result = subprocess.run([str(CONSOLE_SCRIPT), "--help"], capture_output=True, text=True,
+                            env=ENV, timeout=60)
+    assert result.returncode == 0
+    assert all(command in result.stdout for command in COMMANDS)
+    assert "exit status:" in result.stdout and "130" in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_exit_codes(command):
+    result = run(command, "--help", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: msfl {command}")
+    assert "exit status:" in result.stdout and "usage error" in result.stdout
+
+
+def test_usage_errors_exit_2_without_traceback(capsys):
+    result = run("train", "--features", "x.csv", timeout=60)  # -o missing: argparse
+    assert result.returncode == 2
+    assert "usage: msfl train" in result.stderr and "-o/--output" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run(timeout=60).returncode == 2  # no command
+    assert run("frobnicate", timeout=60).returncode == 2
+
+    status, _, err = run_main(capsys, "train", "--features", "x.csv", "--param",
+                              "max_epoch=3", "-o", "m.msfl")
+    assert status == 2 and "unknown hyperparameter 'max_epoch'" in err
+    status, _, err = run_main(capsys, "train", "--features", "x.csv", "--param", "lr",
+                              "-o", "m.msfl")
+    assert status == 2 and "--param expects NAME=VALUE" in err
+    status, _, err = run_main(capsys, "extract", "a.wav", "-o", "features.xlsx")
+    assert status == 2 and "feature files end in .csv, .parquet, .npz" in err
+    status, _, err = run_main(capsys, "train", "-o", "m.msfl")
+    assert status == 2 and "either --corpus" in err
+
+
+def test_runtime_error_is_one_line_on_stderr_unless_debug(tmp_path):
+    result = run("extract", tmp_path / "missing", "-o", tmp_path / "f.csv", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == f"msfl extract: error: no such file or folder: {tmp_path / 'missing'}\n"
+    assert result.stdout == ""
+
+    result = run("--debug", "extract", tmp_path / "missing", "-o", tmp_path / "f.csv",
+                 timeout=60)
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.rstrip().endswith(f"no such file or folder: {tmp_path / 'missing'}")
+
+
+def test_runtime_errors_in_process(capsys, tmp_path, features_csv):
+    status, _, err = run_main(capsys, "predict", tmp_path / "missing.msfl", "a.wav")
+    assert status == 1 and err.startswith("msfl predict: error: model file not found")
+    status, _, err = run_main(capsys, "train", "-q", "--features", features_csv,
+                              "-o", tmp_path / "m.msfl")  # no labels in the feature file
+    assert status == 1 and "no label column 'emotion' for task 'emotion'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- #
+# Commands
+# --------------------------------------------------------------------------- #
+
+
+def test_extract_formats_agree_and_bad_audio_is_named(capsys, corpus, features_csv, tmp_path):
+    reference = pd.read_csv(features_csv)
+    assert list(reference.columns[:2]) == ["file", "pcm_loudness_sma_maxPos"]
+    assert reference.shape == (24, 1 + 1582)
+    features = reference.drop(columns="file").to_numpy()
+
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    for file in reference["file"][:4]:
+        (folder / Path(file).name).write_bytes(Path(file).read_bytes())
+    (folder / "broken.wav").write_bytes(b"RIFF0000WAVE")
+    cache = tmp_path / "cache"
+    for output in ("f.npz", "f.parquet", "f.csv"):
+        status, _, err = run_main(capsys, "extract", folder, "-o", tmp_path / output,
+                                  "--cache", cache, "--feature-set", "is10")
+        assert status == 0, err
+        assert "broken.wav" in err and "could not be processed" in err
+        assert "(1 rows of NaN for bad audio)" in err
+
+    from sklearn_msfl.cli import _read_table
+
+    for output in ("f.npz", "f.parquet", "f.csv"):
+        table = _read_table(str(tmp_path / output))
+        names = table.meta["file"].map(lambda f: Path(f).name).tolist()
+        assert names == [Path(f).name for f in reference["file"][:4]] + ["broken.wav"]
+        assert np.isnan(table.X[4]).all()
+        np.testing.assert_allclose(table.X[:4], features[:4], rtol=1e-6)
+
+
+def test_train_then_predict_in_a_fresh_process(capsys, corpus, model_file, tmp_path):
+    wavs = sorted((corpus / "wavs").glob("*.wav"))[:3]
+    result = run("predict", "-q", model_file, *wavs, "-o", tmp_path / "p.json")
+    assert result.returncode == 0, result.stderr
+    records = json.loads((tmp_path / "p.json").read_text())
+    assert [record["file"] for record in records] == [str(w) for w in wavs]
+    for record in records:
+        assert record["emotion"] in {"anger", "happiness", "neutral", "sadness"}
+        assert record["language"] in {"qaa", "qab", "qac"}
+        assert sum(record["probabilities"]["emotion"].values()) == pytest.approx(1)
+        assert max(record["probabilities"]["emotion"],
+                   key=record["probabilities"]["emotion"].get) == record["emotion"]
+
+    # The same rows from the feature file give the same answers, as CSV on stdout.
+    status, out, _ = run_main(capsys, "predict", "-q", model_file, "--features",
+                              corpus / "features.csv")
+    assert status == 0
+    table = pd.read_csv(pd.io.common.StringIO(out))
+    assert len(table) == 24
+    assert [c for c in table.columns if "proba" not in c] == ["file", "emotion", "language"]
+    by_file = table.set_index("file")
+    for record in records:
+        row = by_file.loc[record["file"]]
+        assert row["emotion"] == record["emotion"]
+        assert row["emotion_proba_anger"] == pytest.approx(
+            record["probabilities"]["emotion"]["anger"], rel=1e-5)
+
+
+def test_predict_bad_audio(capsys, corpus, model_file, tmp_path):
+    good = sorted((corpus / "wavs").glob("*.wav"))[0]
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio")
+    status, _, err = run_main(capsys, "predict", "-q", model_file, good, bad)
+    assert status == 1 and "bad.wav': cannot read audio" in err
+    status, out, _ = run_main(capsys, "predict", "-q", model_file, good, bad,
+                              "--on-error", "nan")
+    assert status == 0
+    table = pd.read_csv(pd.io.common.StringIO(out))
+    assert table["emotion"].notna().tolist() == [True, False]
+
+
+def test_explain_top_features(capsys, corpus, model_file):
+    status, out, _ = run_main(capsys, "explain", "-q", model_file, "--features",
+                              corpus / "features.csv", "--top", "5")
+    assert status == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == "| rank | feature | weight | lld_family | functional_family |"
+    assert len(lines) == 2 + 5
+    status, out, _ = run_main(capsys, "explain", "-q", model_file, "--features",
+                              corpus / "features.csv", "--labels", corpus / "labels.csv",
+                              "--by", "language", "--top", "2", "--format", "csv")
+    assert status == 0
+    ranking = pd.read_csv(pd.io.common.StringIO(out))
+    assert ranking.groupby("group").size().to_dict() == {"qaa": 2, "qab": 2, "qac": 2}
+
+
+def test_evaluate_with_svm_baseline(capsys, corpus, features_csv, tmp_path):
+    status, out, _ = run_main(capsys, "evaluate", "-q", "--features", features_csv,
+                              "--labels", corpus / "labels.csv", "--folds", "2",
+                              "--baseline", "svm", *FAST, "-o", tmp_path / "scores.csv")
+    assert status == 0
+    assert "| estimator | metric | qaa | qab | qac | all |" in " ".join(out.split()) or (
+        out.splitlines()[0].replace(" ", "") == "|estimator|metric|qaa|qab|qac|all|")
+    assert "| msfl" in out and "| svm" in out
+    assert "msfl - svm (UAR, all)" in out
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert set(scores["estimator"]) == {"msfl", "svm"} and scores["fold"].nunique() == 2
+
+
+def _fake_corpora(root):
+    """Tiny EmoDB- and SAVEE-named folders of synthetic speech (two languages)."""
+    signals, _ = make_emotional_speech(32, n_languages=1, duration=0.5, random_state=1)
+    emodb, savee = root / "emodb", root / "savee"
+    emodb.mkdir()
+    savee.mkdir()
+    emodb_names = [f"{speaker}a0{i}{emotion}a" for speaker in ("03", "08", "09", "10")
+                   for i, emotion in enumerate("WFNT")]
+    savee_names = [f"{speaker}_{emotion}0{i}" for speaker in ("DC", "JE", "JK", "KL")
+                   for i, emotion in enumerate(("a", "h", "n", "sa"))]
+    for signal, name in zip(signals, emodb_names):
+        soundfile.write(emodb / f"{name}.wav", signal, 16000)
+    for signal, name in zip(signals[16:], savee_names):
+        soundfile.write(savee / f"{name}.wav", signal, 16000)
+    return emodb, savee
+
+
+def test_train_and_evaluate_from_corpora(capsys, tmp_path):
+    emodb, savee = _fake_corpora(tmp_path)
+    corpora = ["--corpus", f"emodb={emodb}", "--corpus", f"savee={savee}",
+               "--feature-set", "eGeMAPSv02", "--cache", tmp_path / "cache"]
+    status, out, err = run_main(capsys, "train", *corpora, *FAST, "-o", tmp_path / "m.msfl")
+    assert status == 0, err
+    assert "training on 32 items, 88 features" in err
+    assert "emotion: anger, happiness, neutral, sadness; language: de, en" in out
+
+    from sklearn_msfl.persistence import load_model
+
+    model = load_model(tmp_path / "m.msfl")
+    assert model[0].feature_set == "eGeMAPSv02" and model[0].cache is None
+    status, out, _ = run_main(capsys, "evaluate", "-q", *corpora, *FAST, "--folds", "2")
+    assert status == 0
+    header = out.splitlines()[0].replace(" ", "")
+    assert header == "|estimator|metric|de|en|all|"
