@@ -511,6 +511,7 @@ def timing_table(raw: pd.DataFrame) -> str:
 def render_report(args, data, results, raw, failures, stages, loads, plots) -> str:
     seeds = ", ".join(map(str, args.seeds))
     quick = "**Quick smoke run** (speaker subset, tiny networks): the numbers mean nothing. "
+    loco = "Leave one corpus out: 3 folds, each tests one unseen corpus. "
     lines = [
         "# Multilingual speech emotion recognition: MSFL vs SVM, STL, MTL and ablations",
         "",
@@ -523,9 +524,9 @@ def render_report(args, data, results, raw, failures, stages, loads, plots) -> s
         f"{len(data.frame)} utterances, IS10 functionals ({data.X.shape[1]} features). "
         f"Speaker-independent folds within every corpus (CorpusSpeakerKFold({args.n_splits})): "
         "every test fold holds unseen speakers of every corpus, all models share the folds. "
-        "Leave one corpus out: 3 folds, each tests one unseen corpus. Neural models ran with "
-        f"seeds {seeds}; their per-fold scores are averaged over seeds before the spread and "
-        "the paired tests.",
+        f"{loco if LOCO in results else ''}"
+        f"Neural models ran with seeds {seeds}; their per-fold scores are averaged over seeds "
+        "before the spread and the paired tests.",
         "",
         data_table(data.frame),
         "",
@@ -550,7 +551,9 @@ def render_report(args, data, results, raw, failures, stages, loads, plots) -> s
             result.to_markdown(),
             "",
         ]
-        if REFERENCE in result.estimator_names and len(result.estimator_names) > 1:
+        if REFERENCE not in result.estimator_names:
+            lines += [f"No pooled `{REFERENCE}` in this run: no paired comparison.", ""]
+        elif len(result.estimator_names) > 1:
             lines += [
                 f"Paired difference to the pooled `{REFERENCE}` over the folds (model − "
                 f"{REFERENCE}, percentage points, mean ± std), paired t-test and Wilcoxon "

@@ -1,8 +1,9 @@
 """Benchmark: MSFL training speed (seconds per epoch) and single-file prediction latency.
 
 Training: for every feature dimension ``d`` (88 = eGeMAPS, 1582 = IS10, 6373 = ComParE) and
-patch size, three variants train the same MSFLNetwork (the estimator's default architecture)
-on the same random standardised data with the same AdamW settings and batch size:
+patch size (1, 4, 16 and the estimator's ``"auto"``), three variants train the same
+MSFLNetwork (the estimator's default architecture) on the same random standardised data with
+the same AdamW settings and batch size:
 
 * ``plain``: a hand-written PyTorch loop summing the two task losses;
 * ``skorch``: MultitaskSERClassifier with ``loss_weighting="equal"``;
@@ -12,8 +13,9 @@ The difference is the overhead of skorch (datasets, callbacks, history) and of G
 gradient norm per task on the last shared layer and the weight update); the goal is less than
 25% over the plain loop. The variants are interleaved (so that a change of load on a shared
 machine hits all of them), the first epoch of every run is dropped (warm-up) and the median
-over the remaining epochs is reported. Combinations whose estimated time exceeds
-``--max-seconds`` are skipped, and the table says so.
+over the remaining epochs is reported. A combination whose estimated time exceeds
+``--max-seconds`` runs once on fewer samples (seconds per epoch scaled up) or, if that is
+still too slow, is skipped; the table says which.
 
 Latency: the wall time of ``Pipeline([OpenSmileTransformer("IS10"), fitted estimator]).predict``
 on one 3-second WAV file (synthetic speech), median of ``--latency-repeats`` calls after a
@@ -22,7 +24,7 @@ warm-up, split into extraction and model.
 Usage::
 
     .venv/bin/python benchmarks/training_speed.py                  # the full CPU table
-    .venv/bin/python benchmarks/training_speed.py --quick          # smoke run, ~1 minute
+    .venv/bin/python benchmarks/training_speed.py --quick          # smoke run, < 1 minute
     .venv/bin/python benchmarks/training_speed.py --device cuda    # GPU figures
 
 Writes ``benchmarks/results/training_speed.md`` (``--quick``: ``benchmarks/.cache/quick/``
@@ -48,7 +50,7 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from sklearn_msfl.datasets import make_emotional_speech
-from sklearn_msfl.estimator import MultitaskSERClassifier
+from sklearn_msfl.estimator import AUTO_N_STEPS, MultitaskSERClassifier
 from sklearn_msfl.features import OpenSmileTransformer
 from sklearn_msfl.network import MSFLNetwork
 
@@ -57,11 +59,13 @@ DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "training_speed.md"
 QUICK_OUTPUT = REPO_ROOT / "benchmarks" / ".cache" / "quick" / "training_speed.md"
 
 DIMENSIONS = (88, 1582, 6373)
-PATCH_SIZES = (1, 4, 16)
+PATCH_SIZES = (1, 4, 16, "auto")
 N_CLASSES = {"emotion": 4, "language": 3}
 BATCH_SIZE = 64
 OVERHEAD_GOAL = 0.25
 VARIANTS = ("plain", "skorch", "+GradNorm")
+ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional", "embedding", "embedding_dim",
+                "pooling", "shared_size", "dropout", "lr", "lr_schedule", "weight_decay")
 LATENCY_SECONDS = 3.0
 # A variant's per-epoch time over the plain loop's, for the estimate that decides skips.
 ESTIMATE_FACTOR = 1.3
@@ -82,14 +86,25 @@ def make_data(n_samples: int, n_features: int, seed: int = 0):
     return X, y
 
 
-def build_network(n_features: int, patch_size: int) -> MSFLNetwork:
+def resolve_patch_size(patch_size, n_features: int) -> int:
+    """Features per LSTM step, as the estimator resolves ``patch_size`` (an int or "auto")."""
+    if patch_size == "auto":
+        return math.ceil(n_features / AUTO_N_STEPS)
+    return min(int(patch_size), n_features)
+
+
+def patch_size_arg(text: str):
+    return text if text == "auto" else int(text)
+
+
+def build_network(n_features: int, patch_size) -> MSFLNetwork:
     """The network the estimator builds with its default parameters."""
     params = estimator_defaults()
     shared = params["shared_size"]
     return MSFLNetwork(
         n_features,
         N_CLASSES,
-        patch_size=min(patch_size, n_features),
+        patch_size=resolve_patch_size(patch_size, n_features),
         embedding=params["embedding"],
         embedding_dim=params["embedding_dim"],
         hidden_size=params["hidden_size"],
@@ -170,8 +185,9 @@ def benchmark_combination(n_features, patch_size, args) -> dict:
     requested sample count (an epoch's time is proportional to its number of batches).
     """
     X, y = make_data(args.n_samples, n_features)
-    row = {"d": n_features, "patch": patch_size,
-           "steps": math.ceil(n_features / min(patch_size, n_features))}
+    resolved = resolve_patch_size(patch_size, n_features)
+    row = {"d": n_features, "patch": patch_size if patch_size != "auto" else f"auto ({resolved})",
+           "steps": math.ceil(n_features / resolved)}
     per_batch = batch_seconds(X, y, patch_size, args.device)
 
     def estimate(n_samples, repeats):
@@ -181,7 +197,7 @@ def benchmark_combination(n_features, patch_size, args) -> dict:
     row["estimate"] = estimate(args.n_samples, args.repeats)
     feasible = [plan for plan in plans(args) if estimate(*plan) <= args.max_seconds]
     if not feasible:
-        print(f"d={n_features:5d} patch={patch_size:3d}: skipped (estimated "
+        print(f"d={n_features:5d} patch={row['patch']}: skipped (estimated "
               f"{row['estimate']:.0f} s)", flush=True)
         return row
     n_samples, repeats = feasible[0]
@@ -201,7 +217,7 @@ def benchmark_combination(n_features, patch_size, args) -> dict:
     row.update({variant: scale * statistics.median(values) for variant, values in seconds.items()})
     row["wall"] = time.perf_counter() - start
     row["overhead"] = row["+GradNorm"] / row["plain"] - 1
-    print(f"d={n_features:5d} patch={patch_size:3d}: plain {row['plain']:.3f} s, skorch "
+    print(f"d={n_features:5d} patch={row['patch']}: plain {row['plain']:.3f} s, skorch "
           f"{row['skorch']:.3f} s, +GradNorm {row['+GradNorm']:.3f} s per epoch "
           f"({row['overhead']:+.1%}; {row['wall']:.0f} s"
           f"{'; reduced to %d samples, %d run' % row['reduced'] if 'reduced' in row else ''})",
@@ -221,19 +237,21 @@ def prediction_latency(args) -> dict:
             max_epochs=1, device=args.device, random_state=0)).fit(X, y)
         pipeline = Pipeline([("smile", smile), ("msfl", model)])
         features = smile.transform(files)
-        timings = {"pipeline": [], "extraction": [], "model": []}
         calls = {
             "pipeline": lambda: pipeline.predict(files),
             "extraction": lambda: smile.transform(files),
             "model": lambda: model.predict(features),
         }
-        for name, call in calls.items():
-            call()  # warm-up
-            for _ in range(args.latency_repeats):
+        timings = {name: [] for name in calls}
+        for repeat in range(args.latency_repeats + 1):
+            for name, call in calls.items():  # interleaved, like the training variants
                 start = time.perf_counter()
                 call()
-                timings[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in timings.items()}
+                if repeat > 0:  # the first round is the warm-up
+                    timings[name].append(time.perf_counter() - start)
+    latency = {name: statistics.median(values) for name, values in timings.items()}
+    latency["patch_size"] = model.net_.module_.patch_size
+    return latency
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,10 +327,9 @@ def render_report(args, rows, latency, loads, wall) -> str:
           if args.quick else []),
         f"Seconds per training epoch on `{args.device}` ({args.n_samples} random standardised "
         f"samples, batch {BATCH_SIZE}, 2 tasks with {list(N_CLASSES.values())} classes). "
-        "The network is the estimator's default (hidden "
-        f"{params['hidden_size']}, embedding {params['embedding']!r} of size "
-        f"{params['embedding_dim']}, pooling {params['pooling']!r}, shared layer "
-        f"{params['shared_size']}, AdamW lr {params['lr']}). Median over "
+        "The network and optimizer are the estimator's defaults ("
+        + ", ".join(f"{name}={params[name]!r}" for name in ARCHITECTURE if name in params)
+        + "); the plain loop has no learning-rate schedule. Median over "
         f"{args.repeats} run(s) x {args.epochs - 1} epoch(s) per variant (first epoch of each "
         f"run dropped), {measured} timed epochs per row; the variants are interleaved. "
         "Overhead = (skorch + GradNorm) / plain - 1.",
@@ -332,9 +349,10 @@ def render_report(args, rows, latency, loads, wall) -> str:
             "## Prediction latency",
             "",
             f"`Pipeline([OpenSmileTransformer('IS10'), MultitaskSERClassifier()]).predict` on "
-            f"one {LATENCY_SECONDS:g}-second 16 kHz WAV file (default estimator, patch size "
-            f"{params['patch_size']}, on `{args.device}`), median of {args.latency_repeats} "
-            "calls after a warm-up:",
+            f"one {LATENCY_SECONDS:g}-second 16 kHz WAV file (default estimator: patch size "
+            f"{params['patch_size']!r} = {latency['patch_size']} features per step, on "
+            f"`{args.device}`), median of {args.latency_repeats} interleaved calls after a "
+            "warm-up:",
             "",
             "| stage | ms |",
             "|---|---|",
@@ -359,7 +377,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "skipped")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--dims", type=int, nargs="+", default=list(DIMENSIONS))
-    parser.add_argument("--patch-sizes", type=int, nargs="+", default=list(PATCH_SIZES))
+    parser.add_argument("--patch-sizes", type=patch_size_arg, nargs="+", default=list(PATCH_SIZES),
+                        help="ints or 'auto' (default 1 4 16 auto)")
     parser.add_argument("--n-samples", type=int, default=None, help="default 256, quick 64")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs per run, the first dropped (default 3, quick 2)")

@@ -144,12 +144,12 @@ def test_check_complete_reports_failed_missing_and_nan_models(multilingual):
 @pytest.mark.slow
 def test_training_speed_quick_run_writes_the_table(training_speed, tmp_path):
     output = tmp_path / "speed.md"
-    completed = run_script("training_speed", "--quick", "--dims", 88, "--patch-sizes", 4, 16,
+    completed = run_script("training_speed", "--quick", "--dims", 88, "--patch-sizes", 16, "auto",
                            "--latency-repeats", 1, "--output", output)
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = output.read_text()
     rows = [line for line in report.splitlines() if line.startswith("| 88 |")]
-    assert len(rows) == 2
+    assert len(rows) == 2 and rows[1].startswith("| 88 | auto (6) | 15 |")
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         plain, skorch, gradnorm = map(float, cells[3:6])
@@ -191,12 +191,14 @@ def test_training_speed_device_and_output_checks(training_speed):
             training_speed.parse_args(["--device", "cuda"])
 
 
-def test_plain_loop_trains_the_estimators_network(training_speed):
-    X, y = training_speed.make_data(32, 10)
-    network = training_speed.build_network(10, 4)
+@pytest.mark.parametrize("patch_size", [4, "auto"])
+def test_plain_loop_trains_the_estimators_network(training_speed, patch_size):
     from sklearn_msfl.estimator import MultitaskSERClassifier
 
-    clf = MultitaskSERClassifier(patch_size=4, max_epochs=1, random_state=0).fit(X, y)
-    assert sum(p.numel() for p in network.parameters()) == sum(
-        p.numel() for p in clf.net_.module_.parameters())
-    assert len(training_speed.plain_epoch_seconds(X, y, 4, 2, "cpu")) == 2
+    X, y = training_speed.make_data(32, 40)
+    network = training_speed.build_network(40, patch_size)
+    clf = MultitaskSERClassifier(patch_size=patch_size, max_epochs=1, random_state=0).fit(X, y)
+    assert network.n_steps == clf.net_.module_.n_steps
+    assert [p.shape for p in network.parameters()] == [
+        p.shape for p in clf.net_.module_.parameters()]
+    assert len(training_speed.plain_epoch_seconds(X, y, patch_size, 2, "cpu")) == 2
