@@ -115,7 +115,8 @@ def _common_parent() -> argparse.ArgumentParser:
     parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback of an error")
     parent.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help="no progress bars or notes on stderr")
+                        help="no progress bars or notes on stderr (warnings and errors "
+                             "still show)")
     return parent
 
 
@@ -353,8 +354,6 @@ def main(argv=None) -> int:
     name = f"{PROG} {args.command}"
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
-        if args.quiet:
-            warnings.simplefilter("ignore")
         try:
             status = args.func(args)
         except UsageError as error:
@@ -558,9 +557,12 @@ def _merge_labels(table: FeatureTable, labels_path: str) -> FeatureTable:
             extra.index = right
             joined = pd.concat([meta, extra.loc[left].reset_index(drop=True)], axis=1)
             return FeatureTable(joined, table.X, table.names)
-    missing = (~meta["file"].astype(str).map(os.path.basename).isin(
-        set(labels["file"].astype(str).map(os.path.basename)))).sum()
-    raise CommandError(f"{labels_path}: no labels for {missing} of {len(meta)} feature rows")
+    known = set(labels["file"].astype(str).map(os.path.basename))
+    missing = [f for f in meta["file"].astype(str) if os.path.basename(f) not in known]
+    if not missing:  # every name is there, but some more than once
+        raise CommandError(f"{labels_path}: file names are not unique")
+    raise CommandError(f"{labels_path}: no labels for {len(missing)} of {len(meta)} feature "
+                       f"rows, e.g. {missing[0]}")
 
 
 def _smile(args, feature_set=None):

@@ -20,6 +20,14 @@ The networks themselves are rebuilt from the estimators' parameters at load
 time, on the device asked for, so that a model trained on a GPU loads on a
 machine without one. ``skops`` is an optional dependency
 (``pip install sklearn-msfl[persist]``).
+
+.. warning::
+
+   ``pickle.dump``/``joblib.dump`` of a fitted model also work, but loading a
+   pickle (``pickle.load``, ``joblib.load``, ``torch.load`` without
+   ``weights_only=True``) runs whatever code the file contains. Load pickles
+   only of files you wrote yourself; exchange models as :func:`save_model`
+   files.
 """
 
 from __future__ import annotations

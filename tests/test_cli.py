@@ -295,3 +295,24 @@ def test_train_and_evaluate_from_corpora(capsys, tmp_path):
     assert status == 0
     header = out.splitlines()[0].replace(" ", "")
     assert header == "|estimator|metric|de|en|all|"
+
+
+def test_train_leaves_out_rows_without_features_or_labels(capsys, corpus, features_csv, tmp_path):
+    table = pd.read_csv(features_csv)
+    table.iloc[3, 1:] = np.nan  # a file that failed extraction (on_error="nan")
+    table.to_csv(tmp_path / "features.csv", index=False)
+    labels = pd.read_csv(corpus / "labels.csv")
+    labels.loc[5, "language"] = None
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    status, out, err = run_main(capsys, "train", "--features", tmp_path / "features.csv",
+                                "--labels", tmp_path / "labels.csv", *FAST,
+                                "-o", tmp_path / "m.msfl")
+    assert status == 0, err
+    assert "leaving out 2 of 24 items without features or labels" in err
+    assert "training on 22 items" in err
+
+    labels.drop(index=7).to_csv(tmp_path / "fewer.csv", index=False)
+    status, _, err = run_main(capsys, "train", "--features", tmp_path / "features.csv",
+                              "--labels", tmp_path / "fewer.csv", "-o", tmp_path / "m.msfl")
+    assert status == 1
+    assert f"no labels for 1 of 24 feature rows, e.g. {labels['file'][7]}" in err
