@@ -86,11 +86,11 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=79)
 
 
-class UsageError(Exception):
+class _UsageError(Exception):
     """A malformed argument found after parsing; exits with status 2."""
 
 
-class CommandError(Exception):
+class _CommandError(Exception):
     """A runtime problem with a message meant for the user; exits with status 1."""
 
 
@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the feature file to write (.csv, .parquet or .npz)")
     _add_data_options(extract, labels=False)
     _add_extraction_options(extract)
-    extract.set_defaults(func=cmd_extract)
+    extract.set_defaults(func=_cmd_extract)
 
     train = commands.add_parser(
         "train", parents=[common], formatter_class=_HelpFormatter,
@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(train)
     _add_model_options(train)
     _add_extraction_options(train)
-    train.set_defaults(func=cmd_train)
+    train.set_defaults(func=_cmd_train)
 
     evaluate = commands.add_parser(
         "evaluate", parents=[common], formatter_class=_HelpFormatter,
@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("-o", "--output", default=None, metavar="FILE",
                           help="also write the per-fold scores as CSV")
     _add_extraction_options(evaluate)
-    evaluate.set_defaults(func=cmd_evaluate)
+    evaluate.set_defaults(func=_cmd_evaluate)
 
     predict = commands.add_parser(
         "predict", parents=[common], formatter_class=_HelpFormatter,
@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--cache", default=None, metavar="FOLDER", help="feature cache folder")
     predict.add_argument("--on-error", choices=("raise", "nan"), default="raise",
                          help="bad audio: stop ('raise') or leave its labels empty ('nan')")
-    predict.set_defaults(func=cmd_predict)
+    predict.set_defaults(func=_cmd_predict)
 
     explain = commands.add_parser(
         "explain", parents=[common], formatter_class=_HelpFormatter,
@@ -302,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("-o", "--output", default=None, metavar="FILE",
                          help="write here instead of stdout")
     explain.add_argument("--device", default="cpu", help="where the network runs")
-    explain.set_defaults(func=cmd_explain)
+    explain.set_defaults(func=_cmd_explain)
     return parser
 
 
@@ -356,7 +356,7 @@ def main(argv=None) -> int:
         warnings.showwarning = _show_warning
         try:
             status = args.func(args)
-        except UsageError as error:
+        except _UsageError as error:
             print(f"usage: {name} ... (see {name} --help)\n{name}: error: {error}",
                   file=sys.stderr)
             return EXIT_USAGE
@@ -384,12 +384,12 @@ def _note(args, message: str) -> None:
 def _split_pair(text: str, option: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or not value.strip():
-        raise UsageError(f"{option} expects NAME=VALUE, got {text!r}")
+        raise _UsageError(f"{option} expects NAME=VALUE, got {text!r}")
     return key.strip(), value.strip()
 
 
 def _parse_value(text: str):
-    """``"20"`` -> 20, ``"1e-3"`` -> 0.001, ``"(64, 32)"`` -> tuple, ``"None"`` -> None, else str."""
+    """Parse a ``--param`` value: numbers, tuples, dicts, true/false, none; else a string."""
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -409,7 +409,7 @@ def _estimator_params(args) -> dict:
     for text in args.param:
         key, value = _split_pair(text, "--param")
         if key not in valid:
-            raise UsageError(
+            raise _UsageError(
                 f"unknown hyperparameter {key!r}; valid: {', '.join(sorted(valid))}"
             )
         params[key] = _parse_value(value)
@@ -425,10 +425,10 @@ def _parse_tasks(text: str) -> list[tuple[str, str | None]]:
         task, sep, column = part.partition("=")
         tasks.append((task.strip(), column.strip() if sep else None))
     if not tasks:
-        raise UsageError("--tasks needs at least one task")
+        raise _UsageError("--tasks needs at least one task")
     names = [task for task, _ in tasks]
     if len(set(names)) != len(names):
-        raise UsageError(f"--tasks names a task twice: {names}")
+        raise _UsageError(f"--tasks names a task twice: {names}")
     return tasks
 
 
@@ -449,12 +449,12 @@ def _audio_files(inputs) -> list[str]:
                 if p.suffix.lower() in _AUDIO_SUFFIXES and not p.name.startswith(".")
             )
             if not found:
-                raise CommandError(f"no .wav or .flac files in folder {entry}")
+                raise _CommandError(f"no .wav or .flac files in folder {entry}")
             files += found
         elif path.exists() or path.suffix.lower() in _AUDIO_SUFFIXES:
             files.append(str(path))  # a missing file is reported by the extractor
         else:
-            raise CommandError(f"no such file or folder: {entry}")
+            raise _CommandError(f"no such file or folder: {entry}")
     return files
 
 
@@ -464,7 +464,7 @@ def _audio_files(inputs) -> list[str]:
 
 
 @dataclass
-class FeatureTable:
+class _FeatureTable:
     """Metadata (one row per item) and the feature matrix."""
 
     meta: object  # pandas.DataFrame
@@ -475,11 +475,11 @@ class FeatureTable:
 def _table_format(path: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in _TABLE_SUFFIXES:
-        raise UsageError(f"{path}: feature files end in {', '.join(_TABLE_SUFFIXES)}")
+        raise _UsageError(f"{path}: feature files end in {', '.join(_TABLE_SUFFIXES)}")
     return suffix
 
 
-def _write_table(table: FeatureTable, path: str) -> None:
+def _write_table(table: _FeatureTable, path: str) -> None:
     import numpy as np
     import pandas as pd
 
@@ -501,25 +501,25 @@ def _write_table(table: FeatureTable, path: str) -> None:
         try:
             frame.to_parquet(path, index=False)
         except ImportError as error:
-            raise CommandError(
+            raise _CommandError(
                 f"writing {path} needs pyarrow (pip install pyarrow); or write .csv or .npz"
             ) from error
 
 
-def _read_table(path: str, label_columns=()) -> FeatureTable:
+def _read_table(path: str, label_columns=()) -> _FeatureTable:
     import numpy as np
     import pandas as pd
 
     suffix = _table_format(path)
     if not Path(path).expanduser().is_file():
-        raise CommandError(f"feature file not found: {path}")
+        raise _CommandError(f"feature file not found: {path}")
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as data:
             meta = pd.DataFrame({
                 key[len("meta:"):]: pd.Series(data[key], dtype="string").replace("", pd.NA)
                 for key in data.files if key.startswith("meta:")
             })
-            return FeatureTable(meta, data["features"], data["feature_names"].tolist())
+            return _FeatureTable(meta, data["features"], data["feature_names"].tolist())
     frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
     excluded = META_COLUMNS | set(label_columns)
     names = [
@@ -527,41 +527,41 @@ def _read_table(path: str, label_columns=()) -> FeatureTable:
         if column not in excluded and pd.api.types.is_numeric_dtype(frame[column])
     ]
     if not names:
-        raise CommandError(f"{path} has no numeric feature columns")
+        raise _CommandError(f"{path} has no numeric feature columns")
     meta = frame.drop(columns=names)
-    return FeatureTable(meta, frame[names].to_numpy(dtype=np.float64), [str(n) for n in names])
+    return _FeatureTable(meta, frame[names].to_numpy(dtype=np.float64), [str(n) for n in names])
 
 
-def _merge_labels(table: FeatureTable, labels_path: str) -> FeatureTable:
+def _merge_labels(table: _FeatureTable, labels_path: str) -> _FeatureTable:
     """Add the columns of a labels CSV, joined on ``file`` (full path, then file name)."""
     import pandas as pd
 
     if not Path(labels_path).expanduser().is_file():
-        raise CommandError(f"labels file not found: {labels_path}")
+        raise _CommandError(f"labels file not found: {labels_path}")
     labels = pd.read_csv(labels_path)
     meta = table.meta.reset_index(drop=True)
     if "file" not in labels.columns:
         if len(labels) != len(meta):
-            raise CommandError(
+            raise _CommandError(
                 f"{labels_path} has no 'file' column and {len(labels)} rows for "
                 f"{len(meta)} feature rows"
             )
         extra = labels.drop(columns=[c for c in labels.columns if c in meta.columns])
-        return FeatureTable(pd.concat([meta, extra], axis=1), table.X, table.names)
+        return _FeatureTable(pd.concat([meta, extra], axis=1), table.X, table.names)
     if "file" not in meta.columns:
-        raise CommandError("the feature file has no 'file' column to join the labels on")
+        raise _CommandError("the feature file has no 'file' column to join the labels on")
     for key in (lambda s: s.astype(str), lambda s: s.astype(str).map(os.path.basename)):
         left, right = key(meta["file"]), key(labels["file"])
         if right.is_unique and left.isin(set(right)).all():
             extra = labels.drop(columns=[c for c in labels.columns if c in meta.columns])
             extra.index = right
             joined = pd.concat([meta, extra.loc[left].reset_index(drop=True)], axis=1)
-            return FeatureTable(joined, table.X, table.names)
+            return _FeatureTable(joined, table.X, table.names)
     known = set(labels["file"].astype(str).map(os.path.basename))
     missing = [f for f in meta["file"].astype(str) if os.path.basename(f) not in known]
     if not missing:  # every name is there, but some more than once
-        raise CommandError(f"{labels_path}: file names are not unique")
-    raise CommandError(f"{labels_path}: no labels for {len(missing)} of {len(meta)} feature "
+        raise _CommandError(f"{labels_path}: file names are not unique")
+    raise _CommandError(f"{labels_path}: no labels for {len(missing)} of {len(meta)} feature "
                        f"rows, e.g. {missing[0]}")
 
 
@@ -587,17 +587,18 @@ def _load_corpora(args):
     return load_corpora(paths, emotions=_emotions(args.emotions))
 
 
-def _extract(args, meta, items) -> tuple[FeatureTable, object]:
+def _extract(args, meta, items) -> tuple[_FeatureTable, object]:
     smile = _smile(args).fit(items)
     _note(args, f"extracting {smile.feature_set} features of {len(meta)} items")
     X = smile.transform(items)
-    return FeatureTable(meta.reset_index(drop=True), X, smile.get_feature_names_out().tolist()), smile
+    names = smile.get_feature_names_out().tolist()
+    return _FeatureTable(meta.reset_index(drop=True), X, names), smile
 
 
 def _labelled_data(args):
     """Features and labels for train/evaluate; also the fitted extractor, if known."""
     if bool(args.corpus) == bool(args.features):
-        raise UsageError("give either --corpus NAME=FOLDER (repeatable) or --features FILE")
+        raise _UsageError("give either --corpus NAME=FOLDER (repeatable) or --features FILE")
     tasks = _parse_tasks(args.tasks)
     if args.corpus:
         frame = _load_corpora(args)
@@ -610,7 +611,7 @@ def _labelled_data(args):
     return _with_labels(args, table, tasks), smile
 
 
-def _with_labels(args, table: FeatureTable, tasks):
+def _with_labels(args, table: _FeatureTable, tasks):
     import numpy as np
     import pandas as pd
 
@@ -620,7 +621,7 @@ def _with_labels(args, table: FeatureTable, tasks):
         if column is None:
             column = "emotion_std" if task == "emotion" and "emotion_std" in meta else task
         if column not in meta.columns:
-            raise CommandError(
+            raise _CommandError(
                 f"no label column {column!r} for task {task!r}; columns: "
                 f"{', '.join(map(str, meta.columns))} (see --tasks, --labels)"
             )
@@ -632,9 +633,9 @@ def _with_labels(args, table: FeatureTable, tasks):
         _note(args, f"leaving out {int((~keep).sum())} of {len(keep)} items without features "
                     "or labels")
     if not keep.any():
-        raise CommandError("no item has both features and labels")
+        raise _CommandError("no item has both features and labels")
     meta = meta.reset_index(drop=True)[keep].reset_index(drop=True)
-    return FeatureTable(meta, X[keep], table.names), y[keep].reset_index(drop=True)
+    return _FeatureTable(meta, X[keep], table.names), y[keep].reset_index(drop=True)
 
 
 def _recognise_feature_set(args, names):
@@ -652,7 +653,7 @@ def _recognise_feature_set(args, names):
         if smile.get_feature_names_out().tolist() == list(names):
             return smile
     if args.feature_set:
-        raise CommandError(
+        raise _CommandError(
             f"the columns of the feature file are not the {args.feature_set} features"
         )
     return None
@@ -663,13 +664,13 @@ def _recognise_feature_set(args, names):
 # --------------------------------------------------------------------------- #
 
 
-def cmd_extract(args) -> int:
+def _cmd_extract(args) -> int:
     """``msfl extract``: audio or corpora to a feature file."""
     import pandas as pd
 
     _table_format(args.output)
     if bool(args.inputs) == bool(args.corpus):
-        raise UsageError("give audio files/folders or --corpus NAME=FOLDER (not both)")
+        raise _UsageError("give audio files/folders or --corpus NAME=FOLDER (not both)")
     if args.corpus:
         frame = _load_corpora(args)
         table, _ = _extract(args, frame, frame)
@@ -685,7 +686,7 @@ def cmd_extract(args) -> int:
     return EXIT_OK
 
 
-def cmd_train(args) -> int:
+def _cmd_train(args) -> int:
     """``msfl train``: fit MultitaskSERClassifier and save it (with its extractor)."""
     from sklearn.pipeline import Pipeline
 
@@ -706,11 +707,11 @@ def cmd_train(args) -> int:
                     "from feature files only")
     path = save_model(model, args.output)
     print(f"saved {'audio ' if smile is not None else ''}model to {path} "
-          f"({model_summary(model)})")
+          f"({_model_summary(model)})")
     return EXIT_OK
 
 
-def model_summary(model) -> str:
+def _model_summary(model) -> str:
     """One line about a fitted model: feature set, tasks and classes."""
     from sklearn.pipeline import Pipeline
 
@@ -726,7 +727,7 @@ def model_summary(model) -> str:
     return "; ".join(parts)
 
 
-def cmd_evaluate(args) -> int:
+def _cmd_evaluate(args) -> int:
     """``msfl evaluate``: speaker-independent cross-validation, markdown table."""
     import pandas as pd
     from sklearn.pipeline import make_pipeline
@@ -739,11 +740,11 @@ def cmd_evaluate(args) -> int:
 
     params = _estimator_params(args)
     if args.folds < 2:
-        raise UsageError(f"--folds must be at least 2, got {args.folds}")
+        raise _UsageError(f"--folds must be at least 2, got {args.folds}")
     (table, y), _ = _labelled_data(args)
     meta = table.meta
     if "speaker" not in meta.columns:
-        raise CommandError(
+        raise _CommandError(
             "speaker-independent folds need a 'speaker' column (in the feature or labels file)"
         )
     corpus = meta["corpus"] if "corpus" in meta.columns else pd.Series("data", index=meta.index)
@@ -774,10 +775,10 @@ def _model_inputs(args, model):
     is_pipeline = isinstance(model, Pipeline)
     final = model[-1] if is_pipeline else model
     if bool(args.inputs) == bool(args.features):
-        raise UsageError("give audio files/folders or --features FILE (not both)")
+        raise _UsageError("give audio files/folders or --features FILE (not both)")
     if args.inputs:
         if not is_pipeline:
-            raise CommandError(
+            raise _CommandError(
                 "this model was trained on a feature file without a known openSMILE set; "
                 "predict from a feature file (--features) instead"
             )
@@ -801,7 +802,7 @@ def _model_inputs(args, model):
     if names is not None:
         missing = [name for name in names if name not in table.names]
         if missing:
-            raise CommandError(
+            raise _CommandError(
                 f"{args.features} lacks {len(missing)} of the model's features, e.g. {missing[0]!r}"
             )
         position = {name: i for i, name in enumerate(table.names)}
@@ -818,7 +819,7 @@ def _task_probabilities(final, X) -> dict:
     return {"prediction": (final.classes_, final.predict_proba(X))}
 
 
-def cmd_predict(args) -> int:
+def _cmd_predict(args) -> int:
     """``msfl predict``: labels and probabilities as CSV or JSON."""
     import numpy as np
     import pandas as pd
@@ -837,7 +838,7 @@ def cmd_predict(args) -> int:
             full[good] = p
             results[task] = (classes, full)
     else:
-        raise CommandError("no input could be processed")
+        raise _CommandError("no input could be processed")
 
     if output_format == "csv":
         frame = pd.DataFrame({"file": rows})
@@ -856,7 +857,8 @@ def cmd_predict(args) -> int:
             for task, (classes, p) in results.items():
                 if good[i]:
                     record[task] = _plain(classes[int(np.argmax(p[i]))])
-                    probabilities[task] = {str(c): float(v) for c, v in zip(classes, p[i])}
+                    probabilities[task] = {
+                        str(c): float(v) for c, v in zip(classes, p[i], strict=True)}
                 else:
                     record[task] = None
                     probabilities[task] = None
@@ -890,22 +892,22 @@ def _markdown(frame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cmd_explain(args) -> int:
+def _cmd_explain(args) -> int:
     """``msfl explain``: the top attended features (MSFs)."""
     from .persistence import load_model
 
     try:
         from .explain import shared_features
     except ImportError as error:
-        raise CommandError(f"explanations are not available here ({error})") from error
+        raise _CommandError(f"explanations are not available here ({error})") from error
     if args.top < 1:
-        raise UsageError(f"--top must be positive, got {args.top}")
+        raise _UsageError(f"--top must be positive, got {args.top}")
     model = load_model(args.model, device=args.device)
     final, X, _, names, meta = _model_inputs(args, model)
     by = None
     if args.by is not None:
         if meta is None or args.by not in meta.columns:
-            raise CommandError(f"--by {args.by}: no such column in the feature file")
+            raise _CommandError(f"--by {args.by}: no such column in the feature file")
         by = meta[args.by].astype(str).to_numpy()
     ranking = shared_features(final, X, feature_names=names, by=by)
     columns = [c for c in ("group", "rank", "feature", "weight", "lld_family",

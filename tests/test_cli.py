@@ -271,9 +271,9 @@ def _fake_corpora(root):
                    for i, emotion in enumerate("WFNT")]
     savee_names = [f"{speaker}_{emotion}0{i}" for speaker in ("DC", "JE", "JK", "KL")
                    for i, emotion in enumerate(("a", "h", "n", "sa"))]
-    for signal, name in zip(signals, emodb_names):
+    for signal, name in zip(signals[:16], emodb_names, strict=True):
         soundfile.write(emodb / f"{name}.wav", signal, 16000)
-    for signal, name in zip(signals[16:], savee_names):
+    for signal, name in zip(signals[16:], savee_names, strict=True):
         soundfile.write(savee / f"{name}.wav", signal, 16000)
     return emodb, savee
 

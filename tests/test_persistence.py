@@ -84,6 +84,9 @@ def test_estimator_round_trip_predicts_identically(fitted_estimator, tmp_path):
     torch.testing.assert_close(restored.net_.criterion_.class_weight_0,
                                clf.net_.criterion_.class_weight_0)
     assert restored.net_.loss_weighting.get_weights() == clf.net_.loss_weighting.get_weights()
+    # A loaded model is an ordinary estimator: it pickles, and refits.
+    repickled = pickle.loads(pickle.dumps(restored))
+    np.testing.assert_array_equal(repickled.predict_proba(X), clf.predict_proba(X))
 
 
 def test_saving_leaves_the_model_untouched(fitted_estimator, tmp_path):
@@ -116,9 +119,12 @@ def test_nested_meta_estimator_round_trip(tmp_path):
 
 
 def test_unfitted_estimator_round_trip(tmp_path):
-    clf = MultitaskSERClassifier(hidden_size=7, loss_weighting={"language": 0.5})
+    clf = MultitaskSERClassifier(hidden_size=7, loss_weighting={"language": 0.5},
+                                 shared_size=(8, 4), random_state=np.random.RandomState(3))
     restored = load_model(save_model(clf, tmp_path / "unfitted.msfl"))
-    assert restored.get_params() == clf.get_params()
+    params = restored.get_params()
+    assert params.pop("random_state").randint(1000) == clf.random_state.randint(1000)
+    assert params == {k: v for k, v in clf.get_params().items() if k != "random_state"}
 
 
 class _Custom(TransformerMixin, BaseEstimator):
