@@ -893,26 +893,30 @@ def plot_shared_features(ranking, k=20, *, ax=None, title=None):
     families = feature_families(top["feature"])["lld_family"].to_numpy()
     colors = _family_colors(set(families))
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.3 * len(top) + 1.5), layout="constrained")
+        _, ax = plt.subplots(figsize=(8, 0.3 * len(top) + 1.5), layout="constrained")
     positions = np.arange(len(top))[::-1]
     ax.barh(positions, top["weight"], color=[colors[family] for family in families])
     ax.set_yticks(positions, top["feature"])
     ax.set_xlabel("mean attention weight")
     ax.set_title(title or f"Top-{len(top)} multilingual shared features")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[family]) for family in colors]
-    ax.legend(handles, list(colors), title="LLD family", loc="lower right", fontsize="small")
+    ax.legend(handles, list(colors), title="LLD family", fontsize="small",
+              loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return ax
 
 
 def _annotated_matrix(ax, matrix: pd.DataFrame, fmt, cmap, colorbar_label):
-    image = ax.imshow(matrix.to_numpy(dtype=float), cmap=cmap, aspect="auto")
+    values = matrix.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap=cmap, aspect="auto")
     ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
     ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
-    middle = np.nanmean(matrix.to_numpy(dtype=float))
-    for (row, column), value in np.ndenumerate(matrix.to_numpy(dtype=float)):
+    for (row, column), value in np.ndenumerate(values):
         if np.isfinite(value):
+            # Dark text on light cells and vice versa, whatever the colormap.
+            red, green, blue, _ = image.cmap(image.norm(value))
+            luminance = 0.299 * red + 0.587 * green + 0.114 * blue
             ax.text(column, row, format(value, fmt), ha="center", va="center",
-                    color="white" if value > middle else "black", fontsize="small")
+                    color="black" if luminance > 0.5 else "white", fontsize="small")
     ax.figure.colorbar(image, ax=ax, label=colorbar_label)
     return ax
 
@@ -964,7 +968,7 @@ def plot_family_weights(rankings, level="lld", value="relative", *, ax=None):
                              layout="constrained")
     _annotated_matrix(ax, matrix, ".2f" if value != "sum" else ".3f", "viridis",
                       f"{value} attention weight")
-    ax.set_title(f"Attention per {column.replace('_', ' ')}")
+    ax.set_title("Attention per " + ("LLD family" if level == "lld" else "functional family"))
     return ax
 
 
