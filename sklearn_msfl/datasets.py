@@ -747,14 +747,14 @@ def make_emotional_speech(
     much, following an emotion drawn at random, so it says nothing about the
     label there. The emotion effects at ``cue_strength=1`` (neutral is zero):
 
-    =========  ========  ========  ========  ========  =======  =======  =======
-    emotion    F0 level  F0 range  F0 shape  loudness  tilt     jitter,  rate
-                                                                shimmer
-    =========  ========  ========  ========  ========  =======  =======  =======
-    anger      +6 st     x1.4      fall 2st  +8 dB     +1.2 oct x3.5     x1.27
-    happiness  +7 st     x2        rise 2.5  +4 dB     +0.6 oct x0.44    x1.41
-    sadness    -2.5 st   x0.5      fall 1st  -7 dB     -1 oct   x2.8     x0.68
-    =========  ========  ========  ========  ========  =======  =======  =======
+    =========  ========  ========  ========  ========  ========  =======  =======
+    emotion    F0 level  F0 range  F0 shape  loudness  tilt      jitter,  rate
+                                                                 shimmer
+    =========  ========  ========  ========  ========  ========  =======  =======
+    anger      +6 st     x1.4      fall 2st  +8 dB     +1.2 oct  x3.5     x1.27
+    happiness  +7 st     x2        rise 2.5  +4 dB     +0.6 oct  x0.44    x1.41
+    sadness    -2.5 st   x0.5      fall 1st  -7 dB     -1 oct    x2.8     x0.68
+    =========  ========  ========  ========  ========  ========  =======  =======
 
     ("tilt" moves the cutoff of the source low-pass, up is brighter.) The
     extra emotions ``"boredom"``, ``"fear"``, ``"disgust"``, ``"surprise"`` and

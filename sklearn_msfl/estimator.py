@@ -806,7 +806,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_in_)
+        ndarray of shape (n_samples, ``n_features_in_``)
 
         Examples
         --------

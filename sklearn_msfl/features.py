@@ -207,7 +207,7 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_items, n_features_out_), dtype float32
+        features : ndarray of shape (n_items, ``n_features_out_``), dtype float32
             The features; NaN rows for bad items when ``on_error="nan"``.
 
         Raises
