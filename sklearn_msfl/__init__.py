@@ -38,7 +38,16 @@ _PUBLIC = {
     # explanation
     "shared_features": "explain",
     "feature_families": "explain",
+    "family_weights": "explain",
     "compare_rankings": "explain",
+    "monolingual_rankings": "explain",
+    "compare_with_permutation": "explain",
+    "plot_shared_features": "explain",
+    "plot_family_weights": "explain",
+    "plot_topk_overlap": "explain",
+    # persistence
+    "save_model": "persistence",
+    "load_model": "persistence",
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]

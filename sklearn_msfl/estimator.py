@@ -292,6 +292,10 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         Size of the per-feature embeddings.
     pooling : {"attention", "mean"}, default="attention"
         Attention pooling (MSFL) or mean pooling (ablation).
+    attention_values : {"states", "inputs"}, default="states"
+        What the attention pools: the LSTM states (the paper) or the LSTM's
+        inputs, the per-feature embeddings, weighted by scores computed from
+        the states. See :class:`~sklearn_msfl.network.MSFLNetwork`.
     shared_size : int or tuple of int, default=64
         Size(s) of the shared dense layer(s) after pooling.
     dropout : float, default=0.3
@@ -395,6 +399,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         embedding="per_feature",
         embedding_dim=16,
         pooling="attention",
+        attention_values="states",
         shared_size=64,
         dropout=0.3,
         lr=2e-3,
@@ -420,6 +425,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self.embedding = embedding
         self.embedding_dim = embedding_dim
         self.pooling = pooling
+        self.attention_values = attention_values
         self.shared_size = shared_size
         self.dropout = dropout
         self.lr = lr
@@ -598,6 +604,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             module__num_layers=self.num_layers,
             module__bidirectional=bool(self.bidirectional),
             module__pooling=self.pooling,
+            module__attention_values=self.attention_values,
             module__shared_sizes=self._shared_sizes(),
             module__dropout=float(self.dropout),
             criterion=MultitaskCrossEntropy,

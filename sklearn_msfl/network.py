@@ -21,6 +21,7 @@ __all__ = ["AttentionPooling", "FeatureEmbedding", "MSFLNetwork"]
 
 EMBEDDINGS = ("shared", "per_feature")
 POOLINGS = ("attention", "mean")
+ATTENTION_VALUES = ("states", "inputs")
 
 
 class FeatureEmbedding(nn.Module):
@@ -97,18 +98,24 @@ class AttentionPooling(nn.Module):
         self.score = nn.Linear(attention_size, 1, bias=False)
 
     def forward(
-        self, states: torch.Tensor, mask: torch.Tensor | None = None
+        self,
+        states: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        values: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pool ``states`` ``(batch, n_steps, size)``; return ``(pooled, weights)``.
+        """Score ``states`` ``(batch, n_steps, size)``; return ``(pooled, weights)``.
 
         ``mask`` is a boolean tensor broadcastable to ``(batch, n_steps)``,
-        True for steps that may receive attention.
+        True for steps that may receive attention. ``values``
+        ``(batch, n_steps, any size)`` are what the weights pool; the states
+        themselves by default.
         """
         scores = self.score(torch.tanh(self.project(states))).squeeze(-1)
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
         weights = torch.softmax(scores, dim=1)
-        pooled = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
+        values = states if values is None else values
+        pooled = torch.bmm(weights.unsqueeze(1), values).squeeze(1)
         return pooled, weights
 
 
@@ -168,6 +175,14 @@ class MSFLNetwork(nn.Module):
     pooling : {"attention", "mean"}, default="attention"
         ``"mean"`` averages the LSTM states (the no-attention ablation); the
         reported attention is then uniform.
+    attention_values : {"states", "inputs"}, default="states"
+        What the attention weights pool. ``"states"``: the LSTM states (the
+        paper). ``"inputs"``: the scores still come from the LSTM states, but
+        they pool the LSTM's inputs (each step's embedding, or its raw patch
+        with ``embedding="shared"``). A state summarises every feature read so
+        far, so the weight of a state marks a *position* in the sequence; the
+        weight of an input gates exactly what that step's features contribute,
+        which makes the attention a faithful per-feature explanation.
     shared_sizes : int or sequence of int, default=(64,)
         Sizes of the shared dense layers after pooling (at least one: GradNorm
         balances the gradients at the last of them).
@@ -207,6 +222,7 @@ class MSFLNetwork(nn.Module):
         num_layers: int = 1,
         bidirectional: bool = False,
         pooling: str = "attention",
+        attention_values: str = "states",
         shared_sizes=(64,),
         dropout: float = 0.0,
     ):
@@ -219,6 +235,10 @@ class MSFLNetwork(nn.Module):
             raise ValueError(f"embedding must be one of {EMBEDDINGS}, got {embedding!r}")
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        if attention_values not in ATTENTION_VALUES:
+            raise ValueError(
+                f"attention_values must be one of {ATTENTION_VALUES}, got {attention_values!r}"
+            )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         shared_sizes = (
@@ -235,6 +255,7 @@ class MSFLNetwork(nn.Module):
         self.n_steps = math.ceil(self.n_features / self.patch_size)
         self.embedding = embedding
         self.pooling = pooling
+        self.attention_values = attention_values
 
         if embedding == "per_feature":
             _check_positive_int(embedding_dim, "embedding_dim")
@@ -256,7 +277,7 @@ class MSFLNetwork(nn.Module):
         self.pool_dropout = nn.Dropout(dropout)
 
         layers = []
-        in_size = state_size
+        in_size = state_size if attention_values == "states" else lstm_input_size
         for size in shared_sizes:
             layers += [nn.Linear(in_size, size), nn.ReLU(), nn.Dropout(dropout)]
             in_size = size
@@ -325,10 +346,11 @@ class MSFLNetwork(nn.Module):
         if self.embed is not None:
             steps = self.embed(steps)
         states, _ = self.lstm(steps)
+        values = states if self.attention_values == "states" else steps
         if self.attention is not None:
-            pooled, attention = self.attention(states)
+            pooled, attention = self.attention(states, values=values)
         else:
-            pooled = states.mean(dim=1)
+            pooled = values.mean(dim=1)
             attention = states.new_full(states.shape[:2], 1.0 / self.n_steps)
         shared = self.shared(self.pool_dropout(pooled))
         logits = tuple(head(shared) for head in self.heads)

@@ -196,3 +196,24 @@ def test_shared_parameters_are_the_last_shared_layer():
 def test_invalid_parameters_raise(params):
     with pytest.raises((ValueError, TypeError)):
         small_net(**params)
+
+
+def test_input_valued_attention_pools_the_embeddings_with_state_scores():
+    torch.manual_seed(0)
+    net = MSFLNetwork(n_features=6, n_classes=[3, 2], patch_size=2, embedding="per_feature",
+                      embedding_dim=5, attention_values="inputs", shared_sizes=(4,))
+    X = torch.randn(3, 6)
+    _, attention = net(X, return_attention=True)
+    embedded = net.embed(net.to_patches(X))
+    expected_pooled = (attention.unsqueeze(-1) * embedded).sum(dim=1)
+    # The first shared layer reads the pooled embeddings, embedding_dim wide.
+    assert net.last_shared_layer.in_features == 5
+    expected = net.shared(expected_pooled)
+    net.eval()
+    logits = net(X)
+    assert torch.allclose(net.heads[0](expected), logits[0], atol=1e-6)
+
+
+def test_unknown_attention_values_is_an_error():
+    with pytest.raises(ValueError, match="attention_values"):
+        MSFLNetwork(n_features=4, n_classes=[2], attention_values="keys")
