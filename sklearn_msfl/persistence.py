@@ -113,16 +113,14 @@ def _package_versions() -> dict[str, str | None]:
     return versions
 
 
-def _msfl_estimators(model) -> Iterator:
-    """Yield every MultitaskSERClassifier in ``model``, depth first, each once.
+def _estimators(model, types) -> Iterator:
+    """Yield every instance of ``types`` in ``model``, depth first, each once.
 
     Descends into scikit-learn estimators (their attributes) and the lists,
     tuples and dicts they hold, which covers Pipeline, ColumnTransformer,
     FeatureUnion and the search and ensemble meta-estimators.
     """
     from sklearn.base import BaseEstimator
-
-    from .estimator import MultitaskSERClassifier
 
     seen: set[int] = set()
     stack = [model]
@@ -131,7 +129,7 @@ def _msfl_estimators(model) -> Iterator:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, MultitaskSERClassifier):
+        if isinstance(obj, types):
             yield obj
         if isinstance(obj, BaseEstimator):
             children = list(vars(obj).values())
@@ -142,6 +140,19 @@ def _msfl_estimators(model) -> Iterator:
         else:
             continue
         stack.extend(reversed(children))  # keep depth-first, left-to-right order
+
+
+def _msfl_estimators(model) -> Iterator:
+    from .estimator import MultitaskSERClassifier
+
+    return _estimators(model, MultitaskSERClassifier)
+
+
+def _package_estimators(model) -> Iterator:
+    from .estimator import MultitaskSERClassifier
+    from .features import OpenSmileTransformer
+
+    return _estimators(model, (MultitaskSERClassifier, OpenSmileTransformer))
 
 
 def _check_saveable(estimator) -> None:
@@ -321,7 +332,20 @@ def _warn_on_version_change(manifest: dict, path: Path) -> None:
         )
 
 
-def _rebuild_network(estimator, state: dict, device: str) -> None:
+def _add_missing_parameters(estimator) -> None:
+    """Give an estimator saved by an older version the defaults of newer parameters.
+
+    New parameters default to the former behaviour, so this reproduces the saved model.
+    """
+    import inspect
+
+    signature = inspect.signature(type(estimator).__init__)
+    for name, parameter in signature.parameters.items():
+        if parameter.default is not inspect.Parameter.empty and name not in vars(estimator):
+            setattr(estimator, name, parameter.default)
+
+
+def _rebuild_network(estimator, state: dict, device: str, path: Path, saved_version) -> None:
     """Give a loaded estimator its skorch net back, with the saved weights."""
     from skorch.history import History
 
@@ -336,8 +360,14 @@ def _rebuild_network(estimator, state: dict, device: str) -> None:
         list(estimator.task_names_), classes, None, stand_in, seed=0, device=device
     )
     net.initialize()
-    net.module_.load_state_dict(state["module"])
-    net.criterion_.load_state_dict(state["criterion"])
+    try:
+        net.module_.load_state_dict(state["module"])
+        net.criterion_.load_state_dict(state["criterion"])
+    except RuntimeError as error:  # layers added, removed or resized since saving
+        raise ValueError(
+            f"{path}: the saved network (sklearn-msfl {saved_version}) does not fit the "
+            f"network of this sklearn-msfl version: {' '.join(str(error).split())}"
+        ) from None
     for name, tensor in state["loss_weighting"].items():
         current = getattr(net.loss_weighting, name, None)
         if current is not None and hasattr(current, "data"):
@@ -445,8 +475,11 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     # weights_only: only tensors and plain containers are unpickled.
     weights = torch.load(io.BytesIO(weight_bytes), map_location=device, weights_only=True)
     states = weights["networks"]
+    saved_version = manifest.get("versions", {}).get("sklearn-msfl")
+    for estimator in _package_estimators(model):
+        _add_missing_parameters(estimator)
     for estimator in _msfl_estimators(model):
         index = vars(estimator).get(_NETWORK_INDEX)
         if index is not None:
-            _rebuild_network(estimator, states[index], device)
+            _rebuild_network(estimator, states[index], device, path, saved_version)
     return model

@@ -265,3 +265,31 @@ def test_loss_weighting_instance_cannot_be_saved(tmp_path):
     with pytest.raises(TypeError, match="loss_weighting='gradnorm'"):
         save_model(clf, tmp_path / "model.msfl")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_model_saved_before_a_parameter_existed_gets_its_default(fitted_estimator, tmp_path):
+    clf, X = fitted_estimator
+    older = pickle.loads(pickle.dumps(clf))
+    del older.__dict__["patience"]  # as if saved by a version without this parameter
+    restored = load_model(save_model(older, tmp_path / "older.msfl"))
+    assert restored.patience == MultitaskSERClassifier().patience
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_network_that_no_longer_fits_is_a_clear_error(fitted_estimator, tmp_path):
+    clf, _ = fitted_estimator
+    path = save_model(clf, tmp_path / "model.msfl")
+    changed = tmp_path / "changed.msfl"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(changed, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "weights.pt":
+                weights = torch.load(io.BytesIO(data), weights_only=True)
+                weights["networks"][0]["module"].pop("heads.0.bias")
+                buffer = io.BytesIO()
+                torch.save(weights, buffer)
+                data = buffer.getvalue()
+            target.writestr(name, data)
+    with pytest.raises(ValueError, match=r"saved network \(sklearn-msfl .*\) does not fit.*"
+                                         r"heads\.0\.bias"):
+        load_model(changed)
