@@ -310,8 +310,11 @@ def training_table(rows, args) -> list[str]:
         taken = duration(row["wall"])
         if "reduced" in row:
             n_samples, repeats = row["reduced"]
-            taken += (f" ({n_samples} samples, {repeats} run, scaled to {args.n_samples}; "
-                      f"the full setting was estimated at {duration(row['estimate'])})")
+            reduced = f"{repeats} run instead of {args.repeats}"
+            if n_samples != args.n_samples:
+                reduced += f", {n_samples} samples scaled to {args.n_samples}"
+            taken += (f" ({reduced}; the full setting was estimated at "
+                      f"{duration(row['estimate'])})")
         lines.append(f"{head} {' | '.join(cells)} | {row['overhead']:+.1%} | {within} | "
                      f"{taken} |")
     return lines
@@ -319,7 +322,7 @@ def training_table(rows, args) -> list[str]:
 
 def render_report(args, rows, latency, loads, wall) -> str:
     params = estimator_defaults()
-    measured = len(VARIANTS) * args.repeats * (args.epochs - 1)
+    measured = args.repeats * (args.epochs - 1)
     lines = [
         "# MSFL training speed and prediction latency",
         "",
@@ -331,7 +334,8 @@ def render_report(args, rows, latency, loads, wall) -> str:
         + ", ".join(f"{name}={params[name]!r}" for name in ARCHITECTURE if name in params)
         + "); the plain loop has no learning-rate schedule. Median over "
         f"{args.repeats} run(s) x {args.epochs - 1} epoch(s) per variant (first epoch of each "
-        f"run dropped), {measured} timed epochs per row; the variants are interleaved. "
+        f"run dropped), {measured} timed epochs per variant and row; the variants are "
+        "interleaved. "
         "Overhead = (skorch + GradNorm) / plain - 1.",
         "",
         *training_table(rows, args),
@@ -339,9 +343,11 @@ def render_report(args, rows, latency, loads, wall) -> str:
         f"Seconds per epoch. A combination estimated (from two timed batches) to take more "
         f"than {duration(args.max_seconds)} runs once on fewer samples (its seconds per epoch "
         "scaled up to the full sample count, see *time taken*), or is skipped if even that "
-        "is too slow. With few features an epoch lasts milliseconds, so the fixed cost per "
-        "batch of skorch and GradNorm (a few milliseconds) weighs more there. Wall time of "
-        f"the whole table: {duration(wall)}.",
+        "is too slow. Where an epoch is short (few features or few LSTM steps, as with the "
+        "default `patch_size='auto'`), the fixed cost per batch of skorch (fetching and "
+        "collating the batch sample by sample, callbacks) and of GradNorm (three autograd calls "
+        "and an Adam step on the task weights), several milliseconds each, weighs more. "
+        f"Wall time of the whole table: {duration(wall)}.",
         "",
     ]
     if latency is not None:
@@ -421,7 +427,8 @@ def main(argv=None) -> int:
     latency = None if args.no_latency else prediction_latency(args)
     if latency is not None:
         print(f"latency of one {LATENCY_SECONDS:g} s file: "
-              + ", ".join(f"{name} {1000 * s:.1f} ms" for name, s in latency.items()))
+              + ", ".join(f"{name} {1000 * latency[name]:.1f} ms"
+                          for name in ("pipeline", "extraction", "model")))
     loads.append(os.getloadavg()[0])
     report = render_report(args, rows, latency, loads, wall)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -175,7 +175,7 @@ def test_training_speed_tries_fewer_samples_before_skipping(training_speed):
            "wall": 200.0, "overhead": 0.1, "plain": 10.0, "skorch": 10.5, "+GradNorm": 11.0}
     (line,) = training_speed.training_table([row], args)[2:]
     assert "| 10.000 | 10.500 | 11.000 | +10.0% | yes |" in line
-    assert "128 samples, 1 run, scaled to 512" in line and "15 min" in line
+    assert "1 run instead of 2, 128 samples scaled to 512" in line and "15 min" in line
 
 
 def test_training_speed_device_and_output_checks(training_speed):
