@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from pathlib import Path
 
 import sklearn_msfl
 
 DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "sphinxext"))  # gallery_order
 CLI_COMMANDS = ("extract", "train", "evaluate", "predict", "explain")
 
 project = "sklearn-msfl"
@@ -56,16 +58,16 @@ sphinx_gallery_conf = {
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r"/plot_(?!shared_features)\w+\.py$",
     "ignore_pattern": r"(__init__|real_corpora)\.py$",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.ExampleOrder",
     "doc_module": ("sklearn_msfl",),
     "prefer_full_module": {r"sklearn_msfl\."},
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"sklearn_msfl": None},
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "abort_on_example_error": True,
     "remove_config_comments": True,
     "show_memory": False,
+    "write_computation_times": False,  # no sg_execution_times.rst left in the sources
     "show_signature": False,
     "download_all_examples": False,
     "default_thumb_file": None,
