@@ -666,20 +666,20 @@ def _recognise_feature_set(args, names):
 
 def _cmd_extract(args) -> int:
     """``msfl extract``: audio or corpora to a feature file."""
-    import pandas as pd
-
     _table_format(args.output)
     if bool(args.inputs) == bool(args.corpus):
         raise _UsageError("give audio files/folders or --corpus NAME=FOLDER (not both)")
-    if args.corpus:
+    files = None if args.corpus else _audio_files(args.inputs)  # fail fast, before imports
+
+    import numpy as np
+    import pandas as pd
+
+    if files is None:
         frame = _load_corpora(args)
         table, _ = _extract(args, frame, frame)
     else:
-        files = _audio_files(args.inputs)
         table, _ = _extract(args, pd.DataFrame({"file": files}), files)
     _write_table(table, args.output)
-    import numpy as np
-
     n_bad = int(np.isnan(np.asarray(table.X)).all(axis=1).sum())
     _note(args, f"wrote {len(table.meta)} rows x {len(table.names)} features to {args.output}"
                 + (f" ({n_bad} rows of NaN for bad audio)" if n_bad else ""))
