@@ -292,10 +292,14 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         Size of the per-feature embeddings.
     pooling : {"attention", "mean"}, default="attention"
         Attention pooling (MSFL) or mean pooling (ablation).
-    attention_values : {"states", "inputs"}, default="states"
-        What the attention pools: the LSTM states (the paper) or the LSTM's
-        inputs, the per-feature embeddings, weighted by scores computed from
-        the states. See :class:`~sklearn_msfl.network.MSFLNetwork`.
+    attention_values : {"inputs", "states"}, default="inputs"
+        What the attention pools: the LSTM's inputs, the per-feature
+        embeddings, weighted by scores computed from the states; or the LSTM
+        states (the paper). A state summarises all features read before it,
+        so state weights mark positions rather than features: ``"inputs"``
+        makes the attention a faithful per-feature explanation, and it also
+        scored higher in inner validation on real corpora. See
+        :class:`~sklearn_msfl.network.MSFLNetwork`.
     shared_size : int or tuple of int, default=64
         Size(s) of the shared dense layer(s) after pooling.
     dropout : float, default=0.3
@@ -399,7 +403,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         embedding="per_feature",
         embedding_dim=16,
         pooling="attention",
-        attention_values="states",
+        attention_values="inputs",
         shared_size=64,
         dropout=0.3,
         lr=2e-3,
