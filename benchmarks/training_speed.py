@@ -50,7 +50,7 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from sklearn_msfl.datasets import make_emotional_speech
-from sklearn_msfl.estimator import AUTO_N_STEPS, MultitaskSERClassifier
+from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.features import OpenSmileTransformer
 from sklearn_msfl.network import MSFLNetwork
 
@@ -65,7 +65,7 @@ BATCH_SIZE = 64
 OVERHEAD_GOAL = 0.25
 VARIANTS = ("plain", "skorch", "+GradNorm")
 ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional", "embedding", "embedding_dim",
-                "pooling", "shared_size", "dropout", "lr", "lr_schedule", "weight_decay")
+                "pooling", "attention_values", "shared_size", "dropout", "lr", "lr_schedule", "weight_decay")
 LATENCY_SECONDS = 3.0
 # A variant's per-epoch time over the plain loop's, for the estimate that decides skips.
 ESTIMATE_FACTOR = 1.3
@@ -88,9 +88,7 @@ def make_data(n_samples: int, n_features: int, seed: int = 0):
 
 def resolve_patch_size(patch_size, n_features: int) -> int:
     """Features per LSTM step, as the estimator resolves ``patch_size`` (an int or "auto")."""
-    if patch_size == "auto":
-        return math.ceil(n_features / AUTO_N_STEPS)
-    return min(int(patch_size), n_features)
+    return MultitaskSERClassifier(patch_size=patch_size)._patch_size(n_features)
 
 
 def patch_size_arg(text: str):
@@ -111,6 +109,7 @@ def build_network(n_features: int, patch_size) -> MSFLNetwork:
         num_layers=params["num_layers"],
         bidirectional=params["bidirectional"],
         pooling=params["pooling"],
+        attention_values=params["attention_values"],
         shared_sizes=(shared,) if isinstance(shared, int) else tuple(shared),
         dropout=params["dropout"],
     )
