@@ -248,11 +248,25 @@ def verdict(results, key) -> list[str]:
     )
     if busy < 1.6:
         lines.append(
-            f"- The n_jobs=2 runs kept only {busy:.2f} cores busy on average: other "
+            f"- The n_jobs=2 runs kept as few as {busy:.2f} cores busy on average: other "
             "processes held the cores, so these wall times understate the speed-up; "
             "see the CPU times and the free-core estimate below."
         )
+        if autogroup_enabled():
+            lines.append(
+                "- This kernel schedules by session (`/proc/sys/kernel/"
+                "sched_autogroup_enabled` = 1): while another login session runs a "
+                "CPU-bound job, the benchmark's session gets its fair share of the cores "
+                "(here at most about one), however many worker processes it starts."
+            )
     return lines
+
+
+def autogroup_enabled() -> bool:
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return False
 
 
 def render_report(results, files, audio_seconds, args, loads, command) -> str:
