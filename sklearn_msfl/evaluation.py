@@ -427,11 +427,12 @@ def _paired_tests(diff: np.ndarray) -> tuple[float, float, float, float]:
         return (np.nan,) * 4
     if np.allclose(diff, 0.0):
         return 0.0, 1.0, 0.0, 1.0
-    with warnings.catch_warnings():
-        # constant non-zero differences make the t statistic infinite; scipy warns
-        warnings.simplefilter("ignore", RuntimeWarning)
-        t_test = stats.ttest_rel(diff, np.zeros_like(diff))
-        wilcoxon = stats.wilcoxon(diff)
+    wilcoxon = stats.wilcoxon(diff)
+    if np.allclose(diff, diff[0]):
+        # Constant non-zero differences have no spread: the t statistic is infinite and
+        # its p = 0 would read as certainty from as few as two folds. Not defined: NaN.
+        return np.nan, np.nan, float(wilcoxon.statistic), float(wilcoxon.pvalue)
+    t_test = stats.ttest_rel(diff, np.zeros_like(diff))
     return (
         float(t_test.statistic),
         float(t_test.pvalue),

@@ -560,3 +560,11 @@ def test_example_command_line(real_corpora_example, capsys, tmp_path, monkeypatc
     assert estimators["msfl"].max_epochs == 2 and estimators["msfl"].patch_size == 16
     with pytest.raises(SystemExit, match="corpora folder not found"):
         real_corpora_example.main([])
+
+
+def test_constant_nonzero_differences_have_no_t_test_p_value():
+    # Two folds, both +0.1: no spread, so a t-test p of 0 would claim certainty.
+    comparison = PairedComparison.from_scores("a", "b", [0.6, 0.7], [0.5, 0.6])
+    assert np.isnan(comparison.t_pvalue) and np.isnan(comparison.t_statistic)
+    assert comparison.wilcoxon_pvalue == pytest.approx(stats.wilcoxon([0.1, 0.1]).pvalue)
+    assert comparison.mean_difference == pytest.approx(0.1)
