@@ -12,7 +12,6 @@ and plots.
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from numbers import Integral
 

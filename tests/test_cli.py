@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile
-import torch
 
 from sklearn_msfl import __version__
 from sklearn_msfl.cli import main
@@ -36,13 +35,6 @@ FAST = ["--param", "max_epochs=2", "--param", "patch_size=64", "--param", "hidde
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CONSOLE_SCRIPT = Path(sys.executable).with_name("msfl")
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def run(*args, timeout=180):

@@ -28,14 +28,6 @@ FAST = dict(hidden_size=8, shared_size=8, embedding_dim=4, patch_size=4, max_epo
             batch_size=32, lr=0.02, device="cpu", random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: extra threads only contend on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def make_data(n=90, n_features=10, seed=0, n_speakers=6):
     """Features as a DataFrame; string labels that depend on the features; speakers."""

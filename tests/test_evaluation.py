@@ -477,19 +477,9 @@ def real_subset(corpora_dir, tmp_path_factory):
     return frame, smile.fit_transform(frame)
 
 
-@pytest.fixture
-def one_torch_thread():
-    """Train on one thread: on a shared 2-core machine more threads only slow torch down."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.corpora
 @pytest.mark.slow
-def test_end_to_end_on_real_corpora(real_subset, one_torch_thread):
+def test_end_to_end_on_real_corpora(real_subset):
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 

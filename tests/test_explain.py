@@ -481,16 +481,6 @@ def msfl(**params):
     return MultitaskSERClassifier(**{k: v for k, v in params.items() if k in supported})
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny LSTMs on a shared 2-core machine: more threads only contend.
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def smile_cache(tmp_path_factory):

@@ -17,14 +17,6 @@ from sklearn_msfl.gradnorm import (
 TASKS = ("fast", "slow")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: extra threads only contend on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 class TwoTaskNet(nn.Module):
     """Shared layer + two heads: the smallest network GradNorm makes sense for."""

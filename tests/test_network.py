@@ -8,14 +8,6 @@ import torch
 from sklearn_msfl.network import AttentionPooling, FeatureEmbedding, MSFLNetwork
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: extra threads only contend on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(autouse=True)
 def _seed():

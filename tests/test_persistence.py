@@ -30,13 +30,6 @@ FAST = dict(hidden_size=4, shared_size=4, embedding_dim=4, patch_size=2, max_epo
             device="cpu", random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def make_features(n=40, n_features=6, seed=0):
     rng = np.random.RandomState(seed)
