@@ -378,9 +378,12 @@ def test_cache_is_fast_and_keyed_by_content(wav_files, tmp_path, monkeypatch):
     start = time.perf_counter()
     first = transformer.transform(wav_files)
     extraction_time = time.perf_counter() - start
-    start = time.perf_counter()
-    second = transformer.transform(wav_files)
-    cached_time = time.perf_counter() - start
+    cached_times = []
+    for _ in range(3):  # best of 3: a busy machine may pause any single run
+        start = time.perf_counter()
+        second = transformer.transform(wav_files)
+        cached_times.append(time.perf_counter() - start)
+    cached_time = min(cached_times)
 
     np.testing.assert_array_equal(second, first)
     assert cached_time * 10 <= extraction_time, (cached_time, extraction_time)
