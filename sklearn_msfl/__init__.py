@@ -11,6 +11,8 @@ __version__ = "0.1.0"
 _PUBLIC = {
     # features
     "OpenSmileTransformer": "features",
+    "AudioError": "features",
+    "AudioWarning": "features",
     # synthetic data
     "make_emotional_speech": "datasets",
     # the method
