@@ -27,6 +27,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
 
+from ._plotting import import_pyplot
 from .metrics import final_estimator, is_multitask
 
 __all__ = ["evaluate", "EvaluationResult", "PairedComparison"]
@@ -704,7 +705,7 @@ class EvaluationResult:
         >>> len(result.plot_confusion_matrices().axes)
         2
         """
-        plt = _import_pyplot()
+        plt = import_pyplot()
         names = self.estimator_names
         figure, axes = plt.subplots(
             1, len(names), figsize=(4.2 * len(names), 4.0), squeeze=False, layout="constrained"
@@ -744,7 +745,7 @@ class EvaluationResult:
         """
         if metric not in _METRICS:
             raise ValueError(f"Unknown metric {metric!r}; choose from {_METRICS}.")
-        plt = _import_pyplot()
+        plt = import_pyplot()
         if ax is None:
             _, ax = plt.subplots(figsize=(1.2 + 1.5 * len(self.languages), 3.5))
         summary = self.summary()
@@ -806,12 +807,3 @@ def _annotate_matrix(ax, matrix: pd.DataFrame, fractions: bool) -> None:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
 
-
-def _import_pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError(
-            "Plotting needs matplotlib: install it with `pip install sklearn-msfl[plots]`."
-        ) from error
-    return plt

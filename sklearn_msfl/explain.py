@@ -27,6 +27,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 
+from ._plotting import import_pyplot
+
 __all__ = [
     "LLD_FAMILIES",
     "FUNCTIONAL_FAMILIES",
@@ -839,18 +841,8 @@ def compare_with_permutation(
 # ----------------------------------------------------------------------------
 # plots
 # ----------------------------------------------------------------------------
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError(
-            "Plotting needs matplotlib: pip install 'sklearn-msfl[plots]'."
-        ) from error
-    return plt
-
-
 def _family_colors(families):
-    plt = _pyplot()
+    plt = import_pyplot()
     palette = plt.get_cmap("tab10")
     return {family: palette(i % 10) for i, family in enumerate(LLD_FAMILIES) if family in families}
 
@@ -886,7 +878,7 @@ def plot_shared_features(ranking, k=20, *, ax=None, title=None):
     >>> [label.get_text() for label in ax.get_yticklabels()]
     ['F0final_sma_range', 'mfcc_sma[1]_amean']
     """
-    plt = _pyplot()
+    plt = import_pyplot()
     if GROUP in ranking and ranking[GROUP].nunique() > 1:
         raise ValueError("Select one group of a tidy ranking: ranking[ranking.group == g].")
     top = ranking.sort_values("weight", ascending=False, kind="stable").head(k)
@@ -955,7 +947,7 @@ def plot_family_weights(rankings, level="lld", value="relative", *, ax=None):
     """
     if level not in ("lld", "functional"):
         raise ValueError(f"level must be 'lld' or 'functional', got {level!r}.")
-    plt = _pyplot()
+    plt = import_pyplot()
     tidy = _as_tidy(rankings)
     table = family_weights(tidy, level=level)
     column = _LEVELS[level][0]
@@ -1000,7 +992,7 @@ def plot_topk_overlap(rankings, k=10, *, ax=None):
     >>> ax.get_title()
     'Shared top-2 features'
     """
-    plt = _pyplot()
+    plt = import_pyplot()
     matrix = topk_overlap(rankings, k=k)
     if ax is None:
         size = 0.7 * len(matrix) + 2.5
