@@ -15,6 +15,8 @@ _PUBLIC = {
     "AudioWarning": "features",
     # synthetic data
     "make_emotional_speech": "datasets",
+    # corpus normalisation
+    "GroupStandardScaler": "preprocessing",
     # the method
     "MSFLNetwork": "network",
     "GradNorm": "gradnorm",
