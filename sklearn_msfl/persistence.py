@@ -73,6 +73,9 @@ TRUSTED_TYPES = (
 # estimator's network in weights.pt. (A ``net_`` that is not a skorch net would
 # trip the estimator's ``__setstate__``, which skops calls.)
 _NETWORK_INDEX = "_persistence_network_index"
+# How many consecutive networks from that position form the estimator's ensemble
+# (absent in files saved before ensembles existed: one).
+_NETWORK_COUNT = "_persistence_network_count"
 
 _VERSIONED_PACKAGES = ("sklearn-msfl", "scikit-learn", "torch", "skorch", "skops",
                        "numpy", "opensmile")
@@ -194,9 +197,11 @@ def _split_model(model) -> tuple[object, list[dict]]:
         _check_saveable(estimator)
         attributes = dict(vars(estimator))
         net = attributes.pop("net_", None)
-        if net is not None:
+        nets = attributes.pop("nets_", None) or ([net] if net is not None else [])
+        if nets:
             attributes[_NETWORK_INDEX] = len(states)
-            states.append(_network_state(net))
+            attributes[_NETWORK_COUNT] = len(nets)
+            states.extend(_network_state(member) for member in nets)
         if attributes.get("history_") is not None:
             attributes["history_"] = [dict(epoch) for epoch in attributes["history_"]]
         stand_in = object.__new__(type(estimator))
@@ -345,10 +350,25 @@ def _add_missing_parameters(estimator) -> None:
             setattr(estimator, name, parameter.default)
 
 
-def _rebuild_network(estimator, state: dict, device: str, path: Path, saved_version) -> None:
-    """Give a loaded estimator its skorch net back, with the saved weights."""
+def _rebuild_networks(estimator, states: list, device: str, path: Path, saved_version) -> None:
+    """Give a loaded estimator its skorch net(s) back, with the saved weights."""
     from skorch.history import History
 
+    index = estimator.__dict__.pop(_NETWORK_INDEX)
+    count = estimator.__dict__.pop(_NETWORK_COUNT, 1)
+    nets = [_restored_net(estimator, state, device, path, saved_version)
+            for state in states[index : index + count]]
+    # Only the first net's history is saved (it is the estimator's history_).
+    history = vars(estimator).get("history_")
+    nets[0].history = History(history if history is not None else [])
+    estimator.nets_ = nets
+    estimator.net_ = nets[0]
+    estimator.history_ = nets[0].history
+    estimator.device_ = str(nets[0].device)
+
+
+def _restored_net(estimator, state: dict, device: str, path: Path, saved_version):
+    """A skorch net built as ``fit`` builds it, holding the saved weights."""
     classes = [estimator.classes_per_task_[task] for task in estimator.task_names_]
     # The net is built exactly as fit builds it. Class weights are computed from
     # a stand-in label array with every class once, then replaced by the saved ones.
@@ -374,12 +394,7 @@ def _rebuild_network(estimator, state: dict, device: str, path: Path, saved_vers
             current.data = tensor.to(current.dtype)
         else:
             setattr(net.loss_weighting, name, tensor)
-    history = vars(estimator).get("history_")
-    net.history = History(history if history is not None else [])
-    del estimator.__dict__[_NETWORK_INDEX]
-    estimator.net_ = net
-    estimator.history_ = net.history
-    estimator.device_ = str(net.device)
+    return net
 
 
 def _resolve_load_device(device) -> str:
@@ -479,7 +494,6 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     for estimator in _package_estimators(model):
         _add_missing_parameters(estimator)
     for estimator in _msfl_estimators(model):
-        index = vars(estimator).get(_NETWORK_INDEX)
-        if index is not None:
-            _rebuild_network(estimator, states[index], device, path, saved_version)
+        if _NETWORK_INDEX in vars(estimator):
+            _rebuild_networks(estimator, states, device, path, saved_version)
     return model

@@ -1,5 +1,6 @@
 """Tests for MultitaskSERClassifier: scikit-learn compliance, multitask behaviour, persistence."""
 
+import copy
 import io
 import pickle
 import re
@@ -197,6 +198,35 @@ def test_same_random_state_gives_identical_predictions():
     assert not np.allclose(first, other)
 
 
+def test_ensemble_averages_networks_trained_with_different_seeds():
+    X, y, _ = make_data(n=60)
+    single = MultitaskSERClassifier(**FAST).fit(X, y)
+    ensemble = MultitaskSERClassifier(**dict(FAST, n_ensemble=3)).fit(X, y)
+    assert len(ensemble.nets_) == 3 and ensemble.net_ is ensemble.nets_[0]
+    assert ensemble.history_ is ensemble.nets_[0].history
+    # The first member is the single network of the same random_state.
+    first = ensemble.nets_[0].module_.state_dict()
+    for name, tensor in single.net_.module_.state_dict().items():
+        torch.testing.assert_close(first[name], tensor)
+    members = []
+    for net in ensemble.nets_:
+        member = copy.copy(ensemble)
+        member.nets_ = [net]
+        members.append(member)
+    second = members[1].nets_[0].module_.state_dict()
+    assert not all(torch.equal(first[name], second[name]) for name in first)
+    np.testing.assert_allclose(
+        ensemble.predict_proba(X), np.mean([m.predict_proba(X) for m in members], axis=0)
+    )
+    np.testing.assert_allclose(
+        ensemble.attention_weights(X), np.mean([m.attention_weights(X) for m in members], axis=0)
+    )
+    np.testing.assert_allclose(
+        ensemble.predict_proba_tasks(X)["language"],
+        np.mean([m.predict_proba_tasks(X)["language"] for m in members], axis=0),
+    )
+
+
 def test_fit_leaves_the_global_torch_rng_alone():
     X, y, _ = make_data(n=30)
     state = torch.get_rng_state()
@@ -369,6 +399,7 @@ def test_clear_errors_for_bad_input():
 
 @pytest.mark.parametrize("params, message", [
     (dict(hidden_size=0), "hidden_size"),
+    (dict(n_ensemble=0), "n_ensemble"),
     (dict(validation_fraction=1.0), "validation_fraction"),
     (dict(dropout=-0.1), "dropout"),
     (dict(lr=0), "lr"),

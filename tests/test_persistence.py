@@ -82,6 +82,15 @@ def test_estimator_round_trip_predicts_identically(fitted_estimator, tmp_path):
     np.testing.assert_array_equal(repickled.predict_proba(X), clf.predict_proba(X))
 
 
+def test_ensemble_round_trip_restores_every_network(tmp_path):
+    X, y = make_features()
+    clf = MultitaskSERClassifier(**dict(FAST, n_ensemble=2)).fit(X, y)
+    restored = load_model(save_model(clf, tmp_path / "ensemble.msfl"))
+    assert len(restored.nets_) == 2 and restored.net_ is restored.nets_[0]
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.attention_weights(X), clf.attention_weights(X))
+
+
 def test_saving_leaves_the_model_untouched(fitted_estimator, tmp_path):
     clf, X = fitted_estimator
     net, history, before = clf.net_, clf.history_, clf.predict_proba(X)
