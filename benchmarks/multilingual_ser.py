@@ -11,6 +11,8 @@ unseen speakers of every corpus in each test fold):
 * ``STL``: MultitaskSERClassifier on the emotion only;
 * ``MTL equal``: emotion + language with equal task weights;
 * ``MSFL``: emotion + language with GradNorm (the estimator's defaults);
+* ``MSFL x5``: the average of five MSFL networks trained with different seeds
+  (``n_ensemble=5``);
 * ``MSFL mean pooling`` / ``MSFL patch 16``: ablations without attention and with another
   patch size;
 * ``SVM LOCO`` / ``MSFL LOCO``: leave one corpus out, i.e. trained on two languages and tested
@@ -86,6 +88,7 @@ INNER_SPLITS = 3
 
 SVM_GRID = {"svc__C": [0.1, 1.0, 10.0, 100.0], "svc__gamma": ["scale", 1e-4, 1e-3, 1e-2]}
 ABLATION_PATCH_SIZE = 16
+ENSEMBLE_SIZE = 5
 
 # --quick: the largest speakers of each corpus, a few files per speaker and emotion. URDU
 # speakers mostly speak a single emotion, so it needs more of them for every emotion to occur.
@@ -189,6 +192,10 @@ MODELS: dict[str, ModelConfig] = {
     "MTL equal": ModelConfig(msfl(loss_weighting="equal"),
                              description="emotion + language, equal task weights"),
     "MSFL": ModelConfig(msfl(), description="emotion + language, GradNorm (defaults)"),
+    f"MSFL x{ENSEMBLE_SIZE}": ModelConfig(
+        msfl(n_ensemble=ENSEMBLE_SIZE), seeded=False,
+        description=f"MSFL averaging {ENSEMBLE_SIZE} networks trained with different seeds "
+                    "(run once, for the first seed)"),
     "MSFL mean pooling": ModelConfig(msfl(pooling="mean"),
                                      description="ablation: mean pooling instead of attention"),
     f"MSFL patch {ABLATION_PATCH_SIZE}": ModelConfig(
