@@ -59,9 +59,10 @@ CUE_FAMILIES = {
 
 # Emotion effects in physical units, neutral = 0. Columns: F0 level (semitones),
 # F0 range (log2 factor on all F0 excursions), F0 contour shape (semitones of
-# rise (+) or fall (-) across each vowel), loudness (dB), spectral tilt (octaves
-# the source low-pass cutoff moves; + is flatter, brighter), voice quality (log2
-# factor on jitter and shimmer), speaking rate (log2 factor on syllables/s).
+# rise (+) or fall (-) across each vowel), loudness (dB), spectral tilt (dB gain
+# of the source above 1 kHz; + is flatter, brighter), voice quality (log2 factor
+# on jitter, shimmer and aspiration noise), speaking rate (log2 factor on
+# syllables/s).
 _PARAMETERS = (
     "f0_level",
     "f0_range",
@@ -72,18 +73,18 @@ _PARAMETERS = (
     "rate",
 )
 _EMOTION_EFFECTS = {
-    "anger": (6.0, 0.5, -2.0, 8.0, 2.0, 1.8, 0.35),
-    "happiness": (7.0, 1.0, 2.5, 4.0, 1.0, -1.2, 0.5),
+    "anger": (6.0, 0.5, -2.0, 8.0, 10.0, 1.8, 0.35),
+    "happiness": (7.0, 1.0, 2.5, 4.0, 5.0, -1.2, 0.5),
     "neutral": (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    "sadness": (-2.5, -1.0, -1.0, -7.0, -1.6, 1.5, -0.55),
-    "boredom": (-3.0, -1.2, -0.5, -4.0, -1.1, 0.75, -0.45),
-    "fear": (8.0, 0.5, 1.2, 1.5, 0.3, 2.0, 0.45),
-    "disgust": (-1.5, -0.3, -1.8, 1.5, -0.5, 1.5, -0.45),
-    "surprise": (8.0, 1.4, 3.0, 4.5, 0.7, 0.0, 0.15),
-    "calm": (-1.5, -0.7, 0.0, -3.0, -0.7, -0.9, -0.3),
+    "sadness": (-2.5, -1.0, -1.0, -7.0, -8.0, 1.5, -0.55),
+    "boredom": (-3.0, -1.2, -0.5, -4.0, -5.5, 0.75, -0.45),
+    "fear": (8.0, 0.5, 1.2, 1.5, 1.5, 2.0, 0.45),
+    "disgust": (-1.5, -0.3, -1.8, 1.5, -2.5, 1.5, -0.45),
+    "surprise": (8.0, 1.4, 3.0, 4.5, 3.5, 0.0, 0.15),
+    "calm": (-1.5, -0.7, 0.0, -3.0, -3.5, -0.9, -0.3),
 }
 # Within-class spread of each parameter at ``noise=1``, same units as above.
-_NOISE_SCALES = np.array([1.0, 0.2, 0.4, 2.0, 0.4, 0.35, 0.08])
+_NOISE_SCALES = np.array([1.0, 0.2, 0.4, 2.0, 2.0, 0.35, 0.08])
 # Which parameters each cue owns.
 _CUE_PARAMETERS = {
     "pitch": ("f0_level", "f0_range", "f0_shape"),
@@ -232,6 +233,11 @@ _LANGUAGE_SEED = 20220517  # fixed: further languages do not depend on random_st
 _GENDERS = ("female", "male")
 _REFERENCE_RMS = 0.04  # active-speech RMS of a neutral utterance at 0 dB
 _FRAME = 0.005  # seconds, time step of the F0 contour
+_CLOSING_SECONDS = 0.001  # duration of the glottal closing phase
+# Voice quality at neutral: jitter and shimmer (relative SD of period and pulse
+# amplitude) and aspiration noise RMS relative to the pulses.
+_VOICE_QUALITY = (0.01, 0.06, 0.1)
+_TILT_LOW_HZ = 500.0  # the tilt cue's gain ramps from here to an octave above
 
 
 def _language(index: int) -> _Language:
@@ -599,8 +605,8 @@ def _f0_contour(n, sr, segments, spans, language, speaker_f0, params, rng):
     return np.interp(np.arange(n) / sr, frames, f0)
 
 
-def _glottal_source(f0, sr, jitter, shimmer, tilt_octaves, rng):
-    """Rosenberg pulse train (flow derivative) with jitter, shimmer and tilt."""
+def _glottal_source(f0, sr, jitter, shimmer, breath, tilt_db, rng):
+    """Rosenberg pulse train (flow derivative) with jitter, shimmer, breath and tilt."""
     # Jitter: perturb each period's F0, found from a first pass of the phase.
     period = np.floor(np.cumsum(f0) / sr).astype(int)
     n_periods = period[-1] + 2
@@ -608,7 +614,11 @@ def _glottal_source(f0, sr, jitter, shimmer, tilt_octaves, rng):
     phase = np.cumsum(f0) / sr
     period = np.floor(phase).astype(int)
     t = phase - period
-    opening, closing = 0.4, 0.16
+    # The closing phase, which sets the high-frequency content of the pulse, lasts
+    # a fixed time rather than a fixed fraction of the period: the spectral slope
+    # then belongs to the tilt cue alone instead of following F0.
+    opening = 0.4
+    closing = np.minimum(_CLOSING_SECONDS * f0, 0.3)
     flow = np.where(
         t < opening,
         0.5 * (1 - np.cos(np.pi * t / opening)),
@@ -619,11 +629,26 @@ def _glottal_source(f0, sr, jitter, shimmer, tilt_octaves, rng):
     amplitude = 1 + shimmer * np.clip(rng.standard_normal(period[-1] + 2), -3, 3)
     flow = flow * amplitude[period]
     source = np.diff(flow, prepend=0.0)
-    source += 0.03 * np.abs(source).mean() * rng.standard_normal(len(source))  # breath
-    # Spectral tilt: one-pole low-pass whose cutoff moves with the tilt cue.
-    cutoff = min(1200.0 * 2.0**tilt_octaves, 0.4 * sr)
-    pole = np.exp(-2 * np.pi * cutoff / sr)
-    return lfilter([1 - pole], [1, -pole], source)
+    # Aspiration noise, strongest while the glottis is open (breathy voice).
+    aspiration = rng.standard_normal(len(source)) * (0.5 + flow)
+    source += breath * np.sqrt(np.mean(source**2)) * aspiration
+    # The source's natural roll-off: a one-pole low-pass at 1200 Hz.
+    pole = np.exp(-2 * np.pi * min(1200.0, 0.4 * sr) / sr)
+    source = lfilter([1 - pole], [1, -pole], source)
+    return _tilt(source, tilt_db, sr)
+
+
+def _tilt(signal, tilt_db, sr):
+    """Raise (+) or lower (-) the spectrum above 1 kHz by ``tilt_db``.
+
+    Zero-phase, in the frequency domain: the gain ramps linearly in octaves from
+    0 dB at 500 Hz to ``tilt_db`` at 1 kHz, so the balance between low and high
+    frequencies moves by ``tilt_db`` whatever the F0.
+    """
+    frequencies = np.fft.rfftfreq(len(signal), 1 / sr)
+    octaves = np.log2(np.maximum(frequencies, 1.0) / _TILT_LOW_HZ)
+    gain_db = tilt_db * np.clip(octaves, 0.0, 1.0)
+    return np.fft.irfft(np.fft.rfft(signal) * 10.0 ** (gain_db / 20), n=len(signal))
 
 
 def _synthesize(language, speaker, params, duration, sr, snr, rng):
@@ -637,9 +662,8 @@ def _synthesize(language, speaker, params, duration, sr, snr, rng):
     n = max(n, spans[-1][1] + 1)
 
     f0 = _f0_contour(n, sr, segments, spans, language, speaker["f0"], params, rng)
-    jitter = 0.01 * 2.0**voice_quality
-    shimmer = 0.06 * 2.0**voice_quality
-    source = _glottal_source(f0, sr, jitter, shimmer, tilt, rng)
+    jitter, shimmer, breath = np.array(_VOICE_QUALITY) * 2.0**voice_quality
+    source = _glottal_source(f0, sr, jitter, shimmer, breath, tilt, rng)
     source /= np.sqrt(np.mean(source**2)) + 1e-12
 
     signal = np.zeros(n)
@@ -735,10 +759,12 @@ def make_emotional_speech(
     - ``"pitch"``: F0 level, F0 range and a rise or fall within each vowel;
       IS10 ``F0final``, ``F0finEnv``.
     - ``"loudness"``: speech level; IS10 ``pcm_loudness``.
-    - ``"tilt"``: spectral slope of the glottal source; IS10 ``mfcc``,
+    - ``"tilt"``: spectral balance of the glottal source (level above 1 kHz
+      relative to below 500 Hz, independent of F0); IS10 ``mfcc``,
       ``logMelFreqBand``, ``lspFreq``.
-    - ``"voice_quality"``: cycle-to-cycle jitter and shimmer; IS10
-      ``jitterLocal``, ``jitterDDP``, ``shimmerLocal``.
+    - ``"voice_quality"``: cycle-to-cycle jitter and shimmer and breathiness
+      (aspiration noise); IS10 ``jitterLocal``, ``jitterDDP``,
+      ``shimmerLocal``.
     - ``"rate"``: syllables per second (the duration stays the same); IS10
       ``F0final__Turn_numOnsets``, ``voicingFinalUnclipped``.
 
@@ -747,16 +773,17 @@ def make_emotional_speech(
     much, following an emotion drawn at random, so it says nothing about the
     label there. The emotion effects at ``cue_strength=1`` (neutral is zero):
 
-    =========  ========  ========  ========  ========  ========  =======  =======
-    emotion    F0 level  F0 range  F0 shape  loudness  tilt      jitter,  rate
-                                                                 shimmer
-    =========  ========  ========  ========  ========  ========  =======  =======
-    anger      +6 st     x1.4      fall 2st  +8 dB     +1.2 oct  x3.5     x1.27
-    happiness  +7 st     x2        rise 2.5  +4 dB     +0.6 oct  x0.44    x1.41
-    sadness    -2.5 st   x0.5      fall 1st  -7 dB     -1 oct    x2.8     x0.68
-    =========  ========  ========  ========  ========  ========  =======  =======
+    =========  ========  ========  ========  ========  ========  ========  =======
+    emotion    F0 level  F0 range  F0 shape  loudness  tilt      jitter,   rate
+                                                                 shimmer,
+                                                                 breath
+    =========  ========  ========  ========  ========  ========  ========  =======
+    anger      +6 st     x1.4      fall 2st  +8 dB     +10 dB    x3.5      x1.27
+    happiness  +7 st     x2        rise 2.5  +4 dB     +5 dB     x0.44     x1.41
+    sadness    -2.5 st   x0.5      fall 1st  -7 dB     -8 dB     x2.8      x0.68
+    =========  ========  ========  ========  ========  ========  ========  =======
 
-    ("tilt" moves the cutoff of the source low-pass, up is brighter.) The
+    ("tilt" raises the source spectrum above 1 kHz, positive is brighter.) The
     extra emotions ``"boredom"``, ``"fear"``, ``"disgust"``, ``"surprise"`` and
     ``"calm"`` have effects of the same kind.
 
