@@ -343,9 +343,9 @@ def render_report(args, rows, latency, loads, wall) -> str:
         f"than {duration(args.max_seconds)} runs once on fewer samples (its seconds per epoch "
         "scaled up to the full sample count, see *time taken*), or is skipped if even that "
         "is too slow. Where an epoch is short (few features or few LSTM steps, as with the "
-        "default `patch_size='auto'`), the fixed cost per batch of skorch (fetching and "
-        "collating the batch sample by sample, callbacks) and of GradNorm (three autograd calls "
-        "and an Adam step on the task weights), several milliseconds each, weighs more. "
+        "default `patch_size='auto'`), the fixed cost per batch of skorch (callbacks, "
+        "history, moving the batch) and of GradNorm (two autograd calls for the gradient "
+        "norms and an Adam step on the task weights), 1-2 ms each, weighs more. "
         f"Wall time of the whole table: {duration(wall)}.",
         "",
     ]
