@@ -47,11 +47,11 @@ class GroupStandardScaler(TransformerMixin, BaseEstimator):
     ----------
     groups_ : ndarray of shape (n_groups,)
         The groups seen in ``fit``, sorted.
-    mean_ : ndarray of shape (n_groups, n_features_in_)
+    mean_ : ndarray of shape (n_groups, n_features)
         Feature means per group.
-    scale_ : ndarray of shape (n_groups, n_features_in_)
+    scale_ : ndarray of shape (n_groups, n_features)
         Feature standard deviations per group (1 where a feature is constant).
-    global_mean_, global_scale_ : ndarray of shape (n_features_in_,)
+    global_mean_, global_scale_ : ndarray of shape (n_features,)
         The same over all training rows.
     n_features_in_ : int
         Number of features (without the group column).
