@@ -55,7 +55,7 @@ class GroupStandardScaler(TransformerMixin, BaseEstimator):
         The same over all training rows.
     n_features_in_ : int
         Number of features (without the group column).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Feature names, when ``X`` is a DataFrame (without the group column).
 
     Examples
