@@ -31,6 +31,21 @@ FAST = dict(hidden_size=4, shared_size=4, embedding_dim=4, patch_size=2, max_epo
 
 
 
+def rewrite_member(path, target, member, change):
+    """Copy the model file ``path`` to ``target``, ``member``'s bytes replaced by ``change(bytes)``."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w") as archive:
+        for name in source.namelist():
+            data = source.read(name)
+            archive.writestr(name, change(data) if name == member else data)
+    return target
+
+
+def torch_bytes(obj) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
 def make_features(n=40, n_features=6, seed=0):
     rng = np.random.RandomState(seed)
     X = pd.DataFrame(rng.normal(size=(n, n_features)), columns=[f"f{i}" for i in range(n_features)])
@@ -180,15 +195,8 @@ class _Payload:
 def test_weights_with_code_are_refused(fitted_estimator, tmp_path):
     clf, _ = fitted_estimator
     path = save_model(clf, tmp_path / "model.msfl")
-    tampered = tmp_path / "tampered.msfl"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "weights.pt":
-                buffer = io.BytesIO()
-                torch.save({"networks": [_Payload()]}, buffer)
-                data = buffer.getvalue()
-            target.writestr(name, data)
+    tampered = rewrite_member(path, tmp_path / "tampered.msfl", "weights.pt",
+                              lambda _: torch_bytes({"networks": [_Payload()]}))
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         load_model(tampered)
 
@@ -238,15 +246,12 @@ def test_newer_format_is_refused_and_other_versions_warn(fitted_estimator, tmp_p
     path = save_model(clf, tmp_path / "model.msfl")
 
     def rewrite(target, change):
-        with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w") as archive:
-            for name in source.namelist():
-                data = source.read(name)
-                if name == "manifest.json":
-                    manifest = json.loads(data)
-                    change(manifest)
-                    data = json.dumps(manifest)
-                archive.writestr(name, data)
-        return target
+        def changed_manifest(data):
+            manifest = json.loads(data)
+            change(manifest)
+            return json.dumps(manifest)
+
+        return rewrite_member(path, target, "manifest.json", changed_manifest)
 
     newer = rewrite(tmp_path / "newer.msfl", lambda m: m.update(format_version=99))
     with pytest.raises(ValueError, match="format version 99"):
@@ -281,17 +286,13 @@ def test_model_saved_before_a_parameter_existed_gets_its_default(fitted_estimato
 def test_network_that_no_longer_fits_is_a_clear_error(fitted_estimator, tmp_path):
     clf, _ = fitted_estimator
     path = save_model(clf, tmp_path / "model.msfl")
-    changed = tmp_path / "changed.msfl"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(changed, "w") as target:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "weights.pt":
-                weights = torch.load(io.BytesIO(data), weights_only=True)
-                weights["networks"][0]["module"].pop("heads.0.bias")
-                buffer = io.BytesIO()
-                torch.save(weights, buffer)
-                data = buffer.getvalue()
-            target.writestr(name, data)
+
+    def without_a_head_bias(data):
+        weights = torch.load(io.BytesIO(data), weights_only=True)
+        weights["networks"][0]["module"].pop("heads.0.bias")
+        return torch_bytes(weights)
+
+    changed = rewrite_member(path, tmp_path / "changed.msfl", "weights.pt", without_a_head_bias)
     with pytest.raises(ValueError, match=r"saved network \(sklearn-msfl .*\) does not fit.*"
                                          r"heads\.0\.bias"):
         load_model(changed)
