@@ -121,10 +121,10 @@ class RunSettings:
 Factory = Callable[[RunSettings], object]
 
 
-def svm(settings: RunSettings):
+def svm(settings: RunSettings, *preprocessing):
     """StandardScaler + RBF SVC with C and gamma tuned on unseen speakers of the training data."""
     return GridSearchCV(
-        make_pipeline(StandardScaler(), SVC(kernel="rbf")),
+        make_pipeline(*preprocessing, StandardScaler(), SVC(kernel="rbf")),
         settings.svm_grid,
         scoring=uar_scorer,
         cv=InnerSpeakerKFold(settings.speakers, INNER_SPLITS),
@@ -133,12 +133,7 @@ def svm(settings: RunSettings):
 
 def svm_corpus_normalised(settings: RunSettings):
     """The SVM of :func:`svm` on features standardised within each corpus."""
-    return GridSearchCV(
-        make_pipeline(*corpus_normalisation(settings), StandardScaler(), SVC(kernel="rbf")),
-        settings.svm_grid,
-        scoring=uar_scorer,
-        cv=InnerSpeakerKFold(settings.speakers, INNER_SPLITS),
-    )
+    return svm(settings, *corpus_normalisation(settings))
 
 
 def corpus_normalisation(settings: RunSettings) -> list:

@@ -93,9 +93,7 @@ class GroupStandardScaler(TransformerMixin, BaseEstimator):
         self : GroupStandardScaler
         """
         self._check_parameters()
-        groups, features = self._split_groups(X)
-        values = validate_data(self, features, reset=True, dtype=np.float64)
-        groups = _one_group(values) if groups is None else groups
+        groups, values = self._groups_and_values(X, reset=True)
         self.groups_ = np.unique(groups)
         stats = [_mean_and_scale(values[groups == group]) for group in self.groups_]
         self.mean_ = np.array([mean for mean, _ in stats])
@@ -117,9 +115,7 @@ class GroupStandardScaler(TransformerMixin, BaseEstimator):
             Standardised features, without the group column.
         """
         check_is_fitted(self)
-        groups, features = self._split_groups(X)
-        values = validate_data(self, features, reset=False, dtype=np.float64)
-        groups = _one_group(values) if groups is None else groups
+        groups, values = self._groups_and_values(X, reset=False)
         output = np.empty_like(values)
         index = {group: i for i, group in enumerate(self.groups_)}
         for group in np.unique(groups):
@@ -144,17 +140,19 @@ class GroupStandardScaler(TransformerMixin, BaseEstimator):
         if not isinstance(self.min_group_size, (int, np.integer)) or self.min_group_size < 2:
             raise ValueError(f"min_group_size must be an int >= 2, got {self.min_group_size!r}")
 
-    def _split_groups(self, X) -> tuple[np.ndarray | None, object]:
-        """The group of every row (None: all one group) and the feature part of ``X``."""
+    def _groups_and_values(self, X, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The group of every row and the validated feature values of ``X``."""
         if self.group_column is None:
-            return None, X
+            values = validate_data(self, X, reset=reset, dtype=np.float64)
+            return np.zeros(len(values), dtype=int), values
         if not isinstance(X, pd.DataFrame) or self.group_column not in X.columns:
             raise ValueError(
                 f"{type(self).__name__} needs X as a DataFrame with a {self.group_column!r} "
                 "column naming each row's group (or group_column=None for one group)"
             )
         groups = X[self.group_column].astype(str).to_numpy()
-        return groups, X.drop(columns=self.group_column)
+        features = X.drop(columns=self.group_column)
+        return groups, validate_data(self, features, reset=reset, dtype=np.float64)
 
     def _unseen_statistics(self, group, values: np.ndarray):
         if self.unseen == "error":
@@ -182,6 +180,3 @@ def _mean_and_scale(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
     return mean, scale
 
-
-def _one_group(values: np.ndarray) -> np.ndarray:
-    return np.zeros(len(values), dtype=int)
