@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 
+from ._plotting import annotated_heatmap as _annotated_matrix
 from ._plotting import import_pyplot
 
 __all__ = [
@@ -894,22 +895,6 @@ def plot_shared_features(ranking, k=20, *, ax=None, title=None):
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[family]) for family in colors]
     ax.legend(handles, list(colors), title="LLD family", fontsize="small",
               loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    return ax
-
-
-def _annotated_matrix(ax, matrix: pd.DataFrame, fmt, cmap, colorbar_label):
-    values = matrix.to_numpy(dtype=float)
-    image = ax.imshow(values, cmap=cmap, aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
-    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
-    for (row, column), value in np.ndenumerate(values):
-        if np.isfinite(value):
-            # Dark text on light cells and vice versa, whatever the colormap.
-            red, green, blue, _ = image.cmap(image.norm(value))
-            luminance = 0.299 * red + 0.587 * green + 0.114 * blue
-            ax.text(column, row, format(value, fmt), ha="center", va="center",
-                    color="black" if luminance > 0.5 else "white", fontsize="small")
-    ax.figure.colorbar(image, ax=ax, label=colorbar_label)
     return ax
 
 
