@@ -121,14 +121,6 @@ def _skip_metadata_request_methods(app, what, name, obj, skip, options):
     return None
 
 
-def _single_torch_thread(app):
-    # The gallery trains small networks, which run far faster on one thread than on
-    # several competing with the other processes of a busy machine.
-    import torch
-
-    torch.set_num_threads(1)
-
-
 def _write_cli_help(app):
     """Write ``msfl [COMMAND] --help`` to gen_modules/cli/ for the command-line page."""
     from sklearn_msfl.cli import main
@@ -153,5 +145,4 @@ def _write_cli_help(app):
 def setup(app):
     app.connect("missing-reference", _resolve_package_alias)
     app.connect("autodoc-skip-member", _skip_metadata_request_methods)
-    app.connect("builder-inited", _single_torch_thread, priority=100)
     app.connect("builder-inited", _write_cli_help)

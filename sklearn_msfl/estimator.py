@@ -48,6 +48,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from .gradnorm import make_loss_weighting
+from ._threads import torch_threads
 from .metrics import main_task_labels
 from .network import MSFLNetwork
 
@@ -362,6 +363,13 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         test folds, ``benchmarks/results/multilingual_ser.md``).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where to train; "auto" takes CUDA when available.
+    n_threads : int or None, default=None
+        Torch CPU threads during ``fit`` and prediction (the caller's setting is
+        restored afterwards). None: one thread, which is the fastest for
+        networks of this size and never oversubscribes shared cores
+        (``benchmarks/results/threads.md``); -1: as many as the caller allows.
+        A limit the caller set (``torch.set_num_threads``, ``OMP_NUM_THREADS``,
+        threadpoolctl, the per-worker limits of joblib and dask) is an upper bound.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split
         (torch's global RNG state is restored afterwards). Two fits with the same
@@ -445,6 +453,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         patience=5,
         n_ensemble=1,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -472,6 +481,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.n_ensemble = n_ensemble
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -515,11 +525,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         X_train = self._standardise(X).astype(np.float32)
 
         nets = []
-        for seed in seeds:
-            net = self._build_net(task_names, classes, columns, Y, int(seed), device)
-            with _SeededTorch(int(seed), device):
-                net.fit(X_train, Y)
-            nets.append(net)
+        with torch_threads(self.n_threads):
+            for seed in seeds:
+                net = self._build_net(task_names, classes, columns, Y, int(seed), device)
+                with _SeededTorch(int(seed), device):
+                    net.fit(X_train, Y)
+                nets.append(net)
 
         self.task_names_ = list(task_names)
         self.main_task_ = main_task
@@ -569,6 +580,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or not value > 0:
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if self.n_threads is not None and self.n_threads != -1:
+            _check_positive_int(self.n_threads, "n_threads (or None, or -1)")
         for name in ("weight_decay", "gradnorm_alpha"):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or not value >= 0:
@@ -714,7 +727,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_features(X, reset=False)
         X = np.ascontiguousarray(self._standardise(X), dtype=np.float64)
-        outputs = [self._forward_net(net, X, return_attention) for net in self._ensemble()]
+        with torch_threads(getattr(self, "n_threads", None)):
+            outputs = [self._forward_net(net, X, return_attention) for net in self._ensemble()]
         probabilities = {
             task: np.mean([output[0][task] for output in outputs], axis=0)
             for task in self.task_names_

@@ -35,17 +35,13 @@ OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 @pytest.fixture
 def quiet_environment(tmp_path, monkeypatch):
-    """One torch thread (far faster on a shared machine), Agg plots, a scratch working dir."""
-    torch = pytest.importorskip("torch")
+    """Agg plots and a scratch working dir."""
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     monkeypatch.chdir(tmp_path)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     yield
-    torch.set_num_threads(threads)
     plt.close("all")
 
 

@@ -12,7 +12,6 @@ import joblib
 import numpy as np
 import pytest
 import soundfile
-import torch
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
@@ -75,7 +74,6 @@ def test_extraction_on_dask_equals_local_and_fills_a_shared_cache(
 
 
 def test_grid_search_of_the_design_card_pipeline_on_dask(client):
-    torch.set_num_threads(1)
     signals, labels = make_emotional_speech(16, n_speakers_per_language=2, duration=0.3,
                                             random_state=0)
     y = labels[["emotion", "language"]]
