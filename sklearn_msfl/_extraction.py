@@ -351,7 +351,7 @@ def extract_chunk(
     raise_errors: bool,
     progress=None,
 ) -> list[np.ndarray | str]:
-    """Extract a list of ``(item, cache_key)``; the joblib task of one worker.
+    """Extract a list of ``(item, cache_key)`` in this process.
 
     Returns one feature vector per item, or the error message of a bad item
     when ``raise_errors`` is False. Successful items with a key are written
@@ -373,3 +373,19 @@ def extract_chunk(
         if progress is not None:
             progress()
     return results
+
+
+def extract_numbered_chunk(
+    number: int,
+    chunk: list[tuple[AudioItem, str | None]],
+    settings: ExtractionSettings,
+    cache_dir: str | None,
+    raise_errors: bool,
+) -> tuple[int, list[np.ndarray | str]]:
+    """Return ``(number, extract_chunk(chunk, ...))``; the joblib task of one worker.
+
+    The number travels with the results so that the parent can take chunks
+    in the order they finish (and advance its progress bar at once) rather
+    than in the order they were submitted.
+    """
+    return number, extract_chunk(chunk, settings, cache_dir, raise_errors)

@@ -10,7 +10,6 @@ joblib worker processes import without paying for scikit-learn.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import warnings
@@ -19,10 +18,8 @@ from collections.abc import Iterable
 import numpy as np
 import opensmile
 import pandas as pd
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from ._extraction import (
     AudioError,
@@ -30,24 +27,17 @@ from ._extraction import (
     AudioWarning,
     ExtractionSettings,
     cache_path,
-    extract_chunk,
     file_digest,
     item_digest,
     load_cached,
 )
+from ._progress import check_verbose, run_extraction
 
 __all__ = ["AudioError", "AudioWarning", "OpenSmileTransformer"]
 
 _ON_ERROR_CHOICES = ("raise", "nan")
 _FUNCTIONALS_ALIASES = {"functionals", "func"}
 _FRAME_LEVEL_ALIASES = {"lld", "lld_de", "lowleveldescriptors", "lowleveldescriptors_deltas"}
-
-# Chunking of the parallel work: a few chunks per worker balance uneven file
-# durations and load from other processes; a cap keeps the progress bar moving
-# and bounds what one task pickles. Each chunk costs only milliseconds, while
-# one item costs tens of milliseconds.
-_CHUNKS_PER_WORKER = 4
-_MAX_CHUNK_SIZE = 32
 
 # At most this many bad items are listed in the on_error="nan" warning.
 _MAX_LISTED_ERRORS = 50
@@ -90,8 +80,12 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         set, config, level, sampling rate and opensmile version is loaded
         instead of extracted, also in a new process. Worker processes may
         write to it concurrently. ``None`` disables caching.
-    verbose : bool, default=False
-        Show a progress bar (tqdm) while extracting.
+    verbose : "auto" or bool, default="auto"
+        Show a progress bar (tqdm, on stderr) while extracting. ``"auto"``
+        shows it when the items still to extract (not found in ``cache``)
+        hold more than 30 s of audio, about a second of extraction or more,
+        judged from file headers and signal lengths; small inputs and fully
+        cached runs stay quiet. ``True`` or ``False`` force it on or off.
     on_error : {"raise", "nan"}, default="raise"
         What to do with an item that cannot be processed (missing, empty,
         unreadable or corrupt file, or audio too short for openSMILE):
@@ -154,7 +148,7 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         sampling_rate=16000,
         n_jobs=None,
         cache=None,
-        verbose=False,
+        verbose="auto",
         on_error="raise",
     ):
         self.feature_set = feature_set
@@ -217,13 +211,19 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
 
         Examples
         --------
+        >>> import warnings
         >>> import numpy as np
         >>> from sklearn_msfl import OpenSmileTransformer
         >>> smile = OpenSmileTransformer(feature_set="eGeMAPSv02", on_error="nan")
         >>> signals = [0.1 * np.ones(16000), np.zeros(100)]  # the second is too short
-        >>> features = smile.fit(signals).transform(signals)
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     features = smile.fit(signals).transform(signals)
         >>> np.isnan(features).all(axis=1).tolist()
         [False, True]
+        >>> print(caught[0].message)
+        1 of 2 audio items could not be processed; their feature rows are NaN:
+          signal at index 1: audio too short for openSMILE (100 samples, 0.006 s at 16000 Hz)
         """
         check_is_fitted(self)
         _check_runtime_params(self)
@@ -238,7 +238,7 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
             todo = [(item, None) for item in items]
         else:
             todo = _load_from_cache(items, settings, cache_dir, features, errors, raise_errors)
-        results = _run_extraction(
+        results = run_extraction(
             todo,
             settings,
             cache_dir,
@@ -359,6 +359,7 @@ def _check_runtime_params(transformer: OpenSmileTransformer) -> None:
         raise TypeError(
             f"cache must be None or a folder path, got {type(transformer.cache).__name__}"
         )
+    check_verbose(transformer.verbose)
 
 
 # --------------------------------------------------------------------------- #
@@ -461,43 +462,6 @@ def _load_from_cache(items, settings, cache_dir, features, errors, raise_errors)
         else:
             features[item.index] = cached
     return todo
-
-
-def _interleaved_chunks(n_items: int, n_workers: int) -> list[range]:
-    """Split ``range(n_items)`` into interleaved chunks of similar total work."""
-    n_chunks = max(n_workers * _CHUNKS_PER_WORKER, math.ceil(n_items / _MAX_CHUNK_SIZE))
-    n_chunks = min(n_chunks, n_items)
-    # Interleaving spreads long and short files (often grouped by corpus or
-    # folder) evenly over the chunks.
-    return [range(start, n_items, n_chunks) for start in range(n_chunks)]
-
-
-def _run_extraction(todo, settings, cache_dir, raise_errors, n_jobs, verbose):
-    """Extract ``todo`` (a list of ``(item, key)``), in parallel when asked."""
-    if not todo:
-        return []
-    n_workers = min(effective_n_jobs(n_jobs), len(todo))
-    with tqdm(
-        total=len(todo),
-        disable=not verbose,
-        desc=f"openSMILE {os.path.basename(settings.feature_set)}",
-        unit="item",
-    ) as bar:
-        if n_workers <= 1:
-            return extract_chunk(todo, settings, cache_dir, raise_errors, progress=bar.update)
-        chunks = _interleaved_chunks(len(todo), n_workers)
-        # No backend is forced: joblib.parallel_config decides (loky by default).
-        tasks = (
-            delayed(extract_chunk)([todo[i] for i in chunk], settings, cache_dir, raise_errors)
-            for chunk in chunks
-        )
-        outputs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-        results = [None] * len(todo)
-        for chunk, chunk_results in zip(chunks, outputs, strict=True):
-            for position, result in zip(chunk, chunk_results, strict=True):
-                results[position] = result
-            bar.update(len(chunk))
-    return results
 
 
 def _warn_bad_items(errors: dict[int, str], n_items: int) -> None:

@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import sklearn_msfl._extraction as extraction
-import sklearn_msfl.features as features
+import sklearn_msfl._progress as progress
 from sklearn_msfl.features import AudioError, AudioWarning, OpenSmileTransformer
 
 RATE = 16000
@@ -246,6 +246,7 @@ def test_custom_config_file_equals_named_set(tmp_path):
         ({"n_jobs": 0}, ValueError, "n_jobs must be None or a non-zero integer"),
         ({"feature_set": 10}, TypeError, "feature_set must be"),
         ({"cache": 3}, TypeError, "cache must be None or a folder path"),
+        ({"verbose": "always"}, ValueError, "verbose must be 'auto', True or False"),
     ],
 )
 def test_invalid_parameters_raise_at_fit(params, error, match):
@@ -308,6 +309,73 @@ def test_verbose_shows_progress_bar(wav_files, capsys):
     OpenSmileTransformer(feature_set=SMALL_SET, verbose=True).fit_transform(wav_files[:2])
 
     assert "openSMILE eGeMAPSv02" in capsys.readouterr().err
+
+
+def test_verbose_default_is_auto():
+    assert OpenSmileTransformer().verbose == "auto"
+
+
+@pytest.fixture
+def one_second_threshold(monkeypatch):
+    """``verbose="auto"`` shows a bar above 1 s of pending audio instead of 30 s."""
+    monkeypatch.setattr(progress, "AUTO_PROGRESS_SECONDS", 1.0)
+
+
+@pytest.mark.parametrize(
+    "n_signals, verbose, shown",
+    [
+        (3, "auto", True),  # 1.5 s pending
+        (1, "auto", False),  # 0.5 s pending
+        (3, False, False),
+        (1, True, True),
+        (1, 1, True),
+    ],
+)
+def test_auto_progress_bar_follows_pending_audio(one_second_threshold, capsys, n_signals,
+                                                 verbose, shown):
+    signals = [make_signal(200, seconds=0.5, seed=seed) for seed in range(n_signals)]
+
+    OpenSmileTransformer(feature_set=SMALL_SET, verbose=verbose).fit_transform(signals)
+
+    assert ("openSMILE eGeMAPSv02" in capsys.readouterr().err) == shown
+
+
+def test_auto_progress_bar_measures_files_from_their_headers(wav_files, monkeypatch, capsys):
+    smile = OpenSmileTransformer(feature_set=SMALL_SET).fit(wav_files)
+    monkeypatch.setattr(progress, "AUTO_PROGRESS_SECONDS", 2.9)  # the six files hold 3.0 s
+    smile.transform(wav_files)
+    assert f"{len(wav_files)}/{len(wav_files)}" in capsys.readouterr().err
+
+    monkeypatch.setattr(progress, "AUTO_PROGRESS_SECONDS", 3.1)
+    smile.transform(wav_files)
+    assert capsys.readouterr().err == ""
+
+
+def test_auto_progress_bar_counts_only_items_not_in_the_cache(
+    wav_files, tmp_path, one_second_threshold, capsys
+):
+    smile = OpenSmileTransformer(feature_set=SMALL_SET, cache=tmp_path)
+    smile.fit_transform(wav_files[:4])  # 2.0 s pending: a bar
+    assert "4/4" in capsys.readouterr().err
+
+    smile.fit_transform(wav_files[:4])  # all cached
+    assert capsys.readouterr().err == ""
+    smile.fit_transform(wav_files[:5])  # one 0.5 s file pending
+    assert capsys.readouterr().err == ""
+
+
+def test_item_seconds_estimates_without_decoding(wav_files, tmp_path):
+    assert progress.item_seconds(features_item(wav_files[0])) == pytest.approx(0.5)
+    stereo = extraction.AudioItem(index=0, signal=np.zeros((2, 4000)), sampling_rate=8000)
+    assert progress.item_seconds(stereo) == 0.5
+    unknown = tmp_path / "clip.m4a"  # libsndfile cannot read it: size at 128 kbit/s
+    unknown.write_bytes(b"\0" * 32000)
+    assert progress.item_seconds(features_item(unknown)) == pytest.approx(2.0)
+    assert progress.item_seconds(features_item(tmp_path / "missing.wav")) == 0.0
+
+
+def features_item(path):
+    return extraction.AudioItem(index=0, file=str(path), path=str(path))
 
 
 # --------------------------------------------------------------------------- #
@@ -554,13 +622,13 @@ def test_n_jobs_2_gives_identical_results_and_errors(wav_files, bad_files, tmp_p
 
 def test_joblib_parallel_config_is_honoured(wav_files, monkeypatch):
     threads = set()
-    original = features.extract_chunk
+    original = extraction.extract_chunk
 
     def recording_extract_chunk(*args, **kwargs):
         threads.add(threading.current_thread().name)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(features, "extract_chunk", recording_extract_chunk)
+    monkeypatch.setattr(extraction, "extract_chunk", recording_extract_chunk)
     transformer = OpenSmileTransformer(feature_set=SMALL_SET).fit(wav_files)
     expected = transformer.transform(wav_files)
     assert threads == {threading.current_thread().name}  # n_jobs=None: in process
@@ -576,8 +644,46 @@ def test_joblib_parallel_config_is_honoured(wav_files, monkeypatch):
 
 def test_chunks_cover_every_item_once():
     for n_items, n_workers in [(1, 2), (7, 2), (200, 2), (1000, 4)]:
-        chunks = features._interleaved_chunks(n_items, n_workers)
+        chunks = progress.interleaved_chunks(n_items, n_workers)
         positions = sorted(position for chunk in chunks for position in chunk)
         assert positions == list(range(n_items))
         assert len(chunks) >= min(n_items, 2 * n_workers)
-        assert max(len(chunk) for chunk in chunks) <= max(features._MAX_CHUNK_SIZE, 1)
+        assert max(len(chunk) for chunk in chunks) <= max(progress._MAX_CHUNK_SIZE, 1)
+
+
+def test_parallel_bar_starts_at_once_and_takes_chunks_as_they_finish(
+    wav_files, monkeypatch, one_second_threshold, capsys
+):
+    smile = OpenSmileTransformer(feature_set=SMALL_SET, n_jobs=2).fit(wav_files)
+    expected = smile.transform(wav_files)  # loky workers; 3.0 s pending: a bar
+    bar = capsys.readouterr().err
+    assert "0/6" in bar and "6/6" in bar  # drawn before any chunk finished
+
+    # The first of six one-item chunks waits until the bar has counted the
+    # other five: that only ends if finished chunks are taken in any order.
+    updates = []
+
+    class RecordingBar(progress.tqdm):
+        def update(self, n=1):
+            super().update(n)
+            updates.append(self.n)
+
+    original = extraction.extract_chunk
+    seen_by_first_chunk = []
+
+    def first_chunk_waits(chunk, *args, **kwargs):
+        if chunk[0][0].index == 0:
+            deadline = time.monotonic() + 10
+            while len(updates) < 5 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen_by_first_chunk.append(len(updates))
+        return original(chunk, *args, **kwargs)
+
+    monkeypatch.setattr(progress, "tqdm", RecordingBar)
+    monkeypatch.setattr(extraction, "extract_chunk", first_chunk_waits)
+    with joblib.parallel_config(backend="threading"):
+        result = smile.transform(wav_files)
+
+    np.testing.assert_array_equal(result, expected)  # rows back in input order
+    assert seen_by_first_chunk == [5]
+    assert updates == [1, 2, 3, 4, 5, 6]
