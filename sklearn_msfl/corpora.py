@@ -1,8 +1,9 @@
 """Loaders for public acted-emotion speech corpora, from the folders users already have.
 
-Every loader walks the corpus folder as released (any nesting, ``.wav`` or ``.flac`` in any
-letter case), parses the labels from the published file naming convention and returns one tidy
-:class:`pandas.DataFrame` with one row per utterance and the columns
+Every loader walks the corpus folder as released (any nesting, any extension of
+:data:`AUDIO_EXTENSIONS` in any letter case), parses the labels from the published file
+naming convention and returns one tidy :class:`pandas.DataFrame` with one row per utterance
+and the columns
 
 ``file``
     absolute path of the audio file (``str``),
@@ -17,7 +18,7 @@ letter case), parses the labels from the published file naming convention and re
 ``emotion``
     the corpus's own label code or word as it appears in the name (``"W"``, ``"05"``, ...),
 ``emotion_std``
-    the label in the shared English vocabulary :data:`EMOTIONS`,
+    the label in the shared English vocabulary :data:`EMOTION_VOCABULARY`,
 
 plus corpus-specific columns where the naming convention carries them cheaply (``sentence``,
 ``intensity``, ``repetition``). Rows are sorted by ``file``. Audio files that do not follow the
@@ -38,11 +39,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from ._audio_files import AUDIO_EXTENSIONS, find_audio_files
+
 __all__ = [
     "AUDIO_EXTENSIONS",
     "CORPORA",
     "DEFAULT_EMOTIONS",
-    "EMOTIONS",
+    "EMOTION_VOCABULARY",
     "SkippedFilesWarning",
     "default_corpora_dir",
     "load_casia",
@@ -58,8 +61,8 @@ __all__ = [
     "subset_speakers",
 ]
 
-#: Shared English emotion vocabulary of the ``emotion_std`` column.
-EMOTIONS = (
+#: Shared English emotion vocabulary of the ``emotion_std`` column: every label a loader gives.
+EMOTION_VOCABULARY = (
     "anger",
     "boredom",
     "calm",
@@ -71,13 +74,14 @@ EMOTIONS = (
     "surprise",
 )
 
-#: The four emotions that EmoDB, RAVDESS, URDU, EMOVO and CASIA all share.
+#: The four emotions that EmoDB, RAVDESS, URDU, EMOVO and CASIA all share: the default of
+#: :func:`load_corpora` and of :func:`sklearn_msfl.datasets.make_emotional_speech`.
 DEFAULT_EMOTIONS = ("anger", "happiness", "neutral", "sadness")
 
-#: Audio file extensions the loaders pick up (compared in lower case).
-AUDIO_EXTENSIONS = (".wav", ".flac")
-
 BASE_COLUMNS = ["file", "corpus", "language", "speaker", "gender", "emotion", "emotion_std"]
+
+# Compressed formats of AUDIO_EXTENSIONS: a lossless copy of the same utterance is preferred.
+_LOSSY_EXTENSIONS = (".mp3", ".ogg")
 
 # Only this many examples of skipped files go into the warning text; attrs keeps them all.
 _N_EXAMPLES = 3
@@ -201,10 +205,12 @@ _CASIA_EMOTIONS = {
     "angry": "anger", "fear": "fear", "happy": "happiness",
     "neutral": "neutral", "sad": "sadness", "surprise": "surprise",
 }
-# Folder names as released (including the release's "liuchanhg" spelling) -> gender.
+# Speaker ID -> gender. IDs are the lower-cased folder names, spelt correctly.
 _CASIA_SPEAKERS = {
-    "liuchanhg": "female", "zhaoquanyin": "female", "wangzhe": "male", "zhaozuoxiang": "male",
+    "liuchang": "female", "zhaoquanyin": "female", "wangzhe": "male", "zhaozuoxiang": "male",
 }
+# The public release names liuchang's folder "liuchanhg"; both spellings give one speaker.
+_CASIA_FOLDER_ALIASES = {"liuchanhg": "liuchang"}
 
 
 def _parse_casia(file: Path) -> dict | str:
@@ -212,11 +218,11 @@ def _parse_casia(file: Path) -> dict | str:
     speaker_folder = file.parent.parent.name
     if emotion not in _CASIA_EMOTIONS:
         return "not in an emotion folder <speaker>/<emotion>/<id>"
-    if speaker_folder.lower() not in _CASIA_SPEAKERS:
+    speaker = _CASIA_FOLDER_ALIASES.get(speaker_folder.lower(), speaker_folder.lower())
+    if speaker not in _CASIA_SPEAKERS:
         return f"unknown CASIA speaker folder {speaker_folder!r}"
     if not file.stem.isdigit():
         return "file name is not a numeric sentence id"
-    speaker = speaker_folder.lower()
     return dict(utterance=f"{speaker}/{emotion}/{int(file.stem)}", speaker=speaker,
                 gender=_CASIA_SPEAKERS[speaker], emotion=emotion,
                 emotion_std=_CASIA_EMOTIONS[emotion], sentence=file.stem)
@@ -319,19 +325,6 @@ def _read_cremad_genders(root: Path) -> dict[str, str]:
 # Walking a folder and assembling the frame.
 # --------------------------------------------------------------------------------------------
 
-def _audio_files(root: Path) -> list[Path]:
-    """All audio files under ``root`` (recursively), hidden names excluded, sorted."""
-    found = []
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        found.extend(
-            Path(folder) / name
-            for name in names
-            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS
-        )
-    return sorted(found, key=str)
-
-
 def _check_folder(path: str | os.PathLike, corpus: str) -> Path:
     if path is None:
         raise TypeError(f"path of the {corpus} folder is None")
@@ -359,13 +352,15 @@ def _load_folder(
     root = _check_folder(path, corpus)
     if parse is None:
         parse = _PARSERS[corpus]
-    files = _audio_files(root)
+    files = find_audio_files(root)
     if not files:
         raise ValueError(
             f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found under the {corpus} folder {root}"
         )
     rows, skipped, seen = [], [], {}
-    for file in files:
+    # Of one utterance in several formats (CREMA-D ships AudioWAV and AudioMP3), keep a lossless
+    # copy; the others are reported as duplicates.
+    for file in sorted(files, key=lambda f: (f.suffix.lower() in _LOSSY_EXTENSIONS, str(f))):
         labels = parse(file)
         if isinstance(labels, str):
             skipped.append((str(file), labels))
@@ -378,6 +373,7 @@ def _load_folder(
         speaker = labels.pop("speaker")
         rows.append(dict(file=str(file), corpus=corpus, language=language,
                          speaker=f"{corpus}_{speaker}", **labels))
+    skipped.sort()
     if not rows:
         raise ValueError(
             f"none of the {len(files)} audio files under {root} follows the {corpus} naming "
@@ -391,7 +387,7 @@ def _load_folder(
             SkippedFilesWarning,
             stacklevel=3,
         )
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).sort_values("file", ignore_index=True)
     frame = frame[BASE_COLUMNS + [c for c in frame.columns if c not in BASE_COLUMNS]]
     frame.attrs["skipped"] = skipped
     return frame
@@ -501,9 +497,21 @@ def load_urdu(path: str | os.PathLike) -> pd.DataFrame:
     """Load the URDU dataset (Urdu, natural speech from TV talk shows).
 
     File names ``S<G><X>_F<XX>_<E><YY>`` inside a folder named after the emotion (e.g.
-    ``Angry/SM1_F10_A010.wav``): gender ``G`` (M/F), speaker number ``X``, emotion ``E``
-    (A angry, H happy, N neutral, S sad). Speakers are ``S<G><X>`` (``SM1`` and ``SF1`` differ).
-    A file whose letter contradicts its emotion folder is skipped.
+    ``Angry/SM1_F10_A010.wav``): gender ``G`` (M/F), speaker number ``X``, the speaker's file
+    number ``XX``, emotion ``E`` (A angry, H happy, N neutral, S sad) and the file's number
+    ``YY`` within the emotion. Speakers are ``S<G><X>`` (``SM1`` and ``SF1`` differ). A file
+    whose letter contradicts its emotion folder is skipped.
+
+    **Speaker count.** The release's README counts 38 speakers (27 male, 11 female); the
+    names of its 400 files hold 29 speaker IDs: SF1-SF11 (11 female) and SM1-SM7, SM17-SM27
+    (18 male). No file carries SM8-SM16, so 38 = 27 + 11 counts the highest numbers, not the
+    speakers present. The README states that ``X`` "remains the same
+    for a particular speaker in all the emotions", and this loader follows it: one speaker
+    per ID. Three IDs occur in several emotion folders, with file numbers ``XX`` starting
+    again at 1 in each: SM3 (angry 2 files, happy 2, neutral 8), SM5 (happy 8, neutral 72) and
+    SM6 (happy 10, sad 4). Were these different people, one ID per (ID, emotion) would give 33
+    speakers, still not 38; keeping one ID errs on the safe side, as speaker-independent folds
+    then never split one voice between training and test.
 
     Parameters
     ----------
@@ -583,9 +591,11 @@ def load_emovo(path: str | os.PathLike) -> pd.DataFrame:
 def load_casia(path: str | os.PathLike) -> pd.DataFrame:
     """Load the CASIA Chinese emotional speech corpus (Mandarin).
 
-    Layout ``<speaker>/<emotion>/<id>.wav`` with the four speakers ``liuchanhg`` and
+    Layout ``<speaker>/<emotion>/<id>.wav`` with the four speakers ``liuchang`` and
     ``zhaoquanyin`` (female), ``wangzhe`` and ``ZhaoZuoxiang`` (male) and the emotions angry,
-    fear, happy, neutral, sad, surprise. Speaker IDs are lower-cased.
+    fear, happy, neutral, sad, surprise. Speaker IDs are the lower-cased folder names. The
+    public release misspells liuchang's folder ``liuchanhg``: either spelling is read as the
+    speaker ``casia_liuchang`` (a copy holding both folders reports the second as duplicates).
 
     Parameters
     ----------
@@ -709,6 +719,8 @@ def load_cremad(path: str | os.PathLike) -> pd.DataFrame:
     LO MD HI XX (``intensity`` low, medium, high, unspecified). The actors' gender is read from
     the ``VideoDemographics.csv`` that ships with CREMA-D, found inside ``path`` or next to it
     (e.g. ``path`` is the ``AudioWAV`` folder of the release); without it ``gender`` is missing.
+    From the release root, the MP3 copies in ``AudioMP3`` are reported as duplicates of the
+    WAV files, which are the ones loaded.
 
     Parameters
     ----------
@@ -824,7 +836,7 @@ def load_corpora(
         A single folder instead loads each of its sub-folders that is named after a known
         corpus (``emodb``, ``ravdess``, ``urdu``, ``CREMA-D``, ...).
     emotions : iterable of str or None, default=DEFAULT_EMOTIONS
-        Emotions of the shared vocabulary :data:`EMOTIONS` to keep (``emotion_std``); the
+        Emotions of the shared vocabulary :data:`EMOTION_VOCABULARY` to keep (``emotion_std``); the
         default is anger, happiness, neutral and sadness, which EmoDB, RAVDESS, URDU, EMOVO and
         CASIA all have. ``None`` keeps every utterance.
 
@@ -857,9 +869,9 @@ def load_corpora(
     keep = None
     if emotions is not None:
         keep = list(emotions)
-        unknown = sorted(set(keep) - set(EMOTIONS))
+        unknown = sorted(set(keep) - set(EMOTION_VOCABULARY))
         if unknown:
-            raise ValueError(f"unknown emotions {unknown}; choose from {EMOTIONS}")
+            raise ValueError(f"unknown emotions {unknown}; choose from {EMOTION_VOCABULARY}")
     frames, skipped = [], []
     for name, path in paths.items():
         frame = load_corpus(name, path)
@@ -874,26 +886,41 @@ def load_corpora(
     return combined
 
 
-def default_corpora_dir() -> Path | None:
-    """Return the corpora root named by the environment variable ``MSFL_CORPORA``.
+def default_corpora_dir(fallback: str | os.PathLike | None = None) -> Path | None:
+    """Return the corpora root: ``$MSFL_CORPORA``, else ``fallback``, if it names a folder.
+
+    The one rule by which tests, examples and benchmarks find the corpora (they pass their
+    own ``fallback``, e.g. ``../shared/corpora`` next to the repository); load the corpora
+    below it with :func:`load_corpora`.
+
+    Parameters
+    ----------
+    fallback : str or path-like, default=None
+        Folder used when ``MSFL_CORPORA`` is unset or does not name a folder.
 
     Returns
     -------
     path : pathlib.Path or None
-        The folder, or ``None`` when the variable is unset or does not name a folder.
+        The first of ``MSFL_CORPORA`` and ``fallback`` that names a folder (``~`` expanded),
+        or ``None``.
 
     Examples
     --------
     >>> import os
+    >>> from tempfile import TemporaryDirectory
     >>> from sklearn_msfl.corpora import default_corpora_dir
     >>> os.environ.get("MSFL_CORPORA") is not None or default_corpora_dir() is None
     True
+    >>> with TemporaryDirectory() as root:
+    ...     "MSFL_CORPORA" in os.environ or str(default_corpora_dir(fallback=root)) == root
+    True
     """
-    value = os.environ.get("MSFL_CORPORA")
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if path.is_dir() else None
+    for candidate in (os.environ.get("MSFL_CORPORA"), fallback):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if path.is_dir():
+                return path
+    return None
 
 
 def subset_speakers(
@@ -961,3 +988,18 @@ def subset_speakers(
     subset = frame[frame["speaker"].isin(chosen)].reset_index(drop=True)
     subset.attrs = dict(frame.attrs)
     return subset
+
+
+def __getattr__(name: str):
+    # ``EMOTIONS`` named this vocabulary here and the four default emotions in
+    # ``sklearn_msfl.datasets``; each meaning now has its own name.
+    if name == "EMOTIONS":
+        warnings.warn(
+            "sklearn_msfl.corpora.EMOTIONS is deprecated and will be removed: use "
+            "EMOTION_VOCABULARY (all labels of emotion_std) or DEFAULT_EMOTIONS (the four shared "
+            "ones).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return EMOTION_VOCABULARY
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,7 @@ uses are chosen by the caller and returned with the data.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,9 @@ import pandas as pd
 from scipy.signal import lfilter
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["CUES", "CUE_FEATURES", "CUE_FAMILIES", "EMOTIONS", "make_emotional_speech"]
+from .corpora import DEFAULT_EMOTIONS
 
-#: Default emotions, the four shared by the corpora this package targets.
-EMOTIONS = ("anger", "happiness", "neutral", "sadness")
+__all__ = ["CUES", "CUE_FEATURES", "CUE_FAMILIES", "make_emotional_speech"]
 
 #: Emotion cues the generator can tie to the emotion label.
 CUES = ("pitch", "loudness", "tilt", "voice_quality", "rate")
@@ -286,10 +286,10 @@ def _check_int(value, name, minimum, maximum=None):
 def _check_emotions(emotions):
     known = tuple(_EMOTION_EFFECTS)
     if emotions is None:
-        return EMOTIONS
+        return DEFAULT_EMOTIONS
     if isinstance(emotions, numbers.Integral) and not isinstance(emotions, bool):
         # Defaults first, so emotions=4 is the default and 2 is anger/happiness.
-        ordered = EMOTIONS + tuple(e for e in known if e not in EMOTIONS)
+        ordered = DEFAULT_EMOTIONS + tuple(e for e in known if e not in DEFAULT_EMOTIONS)
         count = _check_int(emotions, "emotions", 2, len(ordered))
         return ordered[:count]
     if isinstance(emotions, str) or not isinstance(emotions, Sequence):
@@ -813,10 +813,11 @@ def make_emotional_speech(
     n_samples : int, default=240
         Number of utterances.
     emotions : None, int or sequence of str, default=None
-        Emotion classes. None means :data:`EMOTIONS` (``"anger"``,
-        ``"happiness"``, ``"neutral"``, ``"sadness"``); an int ``k`` the first
-        ``k`` of those followed by ``"boredom"``, ``"fear"``, ``"disgust"``,
-        ``"surprise"``, ``"calm"``; a sequence picks names from that list.
+        Emotion classes. None means :data:`~sklearn_msfl.corpora.DEFAULT_EMOTIONS`
+        (``"anger"``, ``"happiness"``, ``"neutral"``, ``"sadness"``); an int ``k``
+        the first ``k`` of those followed by ``"boredom"``, ``"fear"``,
+        ``"disgust"``, ``"surprise"``, ``"calm"``; a sequence picks names from
+        that list (:data:`~sklearn_msfl.corpora.EMOTION_VOCABULARY`).
     n_languages : int, default=3
         Number of languages, at most 26.
     n_speakers_per_language : int, default=4
@@ -971,3 +972,17 @@ def _write_wavs(signals, labels, sampling_rate, folder):
         soundfile.write(path, signal, sampling_rate, subtype="PCM_16")
         paths.append(str(path))
     return paths
+
+
+def __getattr__(name: str):
+    # ``EMOTIONS`` named the four default emotions here and the whole label vocabulary in
+    # ``sklearn_msfl.corpora``; each meaning now has its own name.
+    if name == "EMOTIONS":
+        warnings.warn(
+            "sklearn_msfl.datasets.EMOTIONS is deprecated and will be removed: use "
+            "sklearn_msfl.corpora.DEFAULT_EMOTIONS.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return DEFAULT_EMOTIONS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

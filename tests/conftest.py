@@ -1,20 +1,17 @@
 """Shared fixtures: the real corpora folder (skip when absent) and small synthetic data."""
 
-import os
 from pathlib import Path
 
 import pytest
+
+from sklearn_msfl.corpora import default_corpora_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def find_corpora_dir():
     """Return the shared corpora folder: $MSFL_CORPORA, else ../shared/corpora, else None."""
-    candidates = [os.environ.get("MSFL_CORPORA"), REPO_ROOT.parent / "shared" / "corpora"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+    return default_corpora_dir(fallback=REPO_ROOT.parent / "shared" / "corpora")
 
 
 @pytest.fixture(autouse=True, scope="session")

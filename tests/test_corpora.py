@@ -1,5 +1,6 @@
-"""Tests of the corpus loaders: real EmoDB/RAVDESS/URDU counts and synthetic release trees."""
+"""Tests of the corpus loaders: real corpus counts and synthetic release trees."""
 
+import re
 import warnings
 from pathlib import Path
 
@@ -7,10 +8,11 @@ import pandas as pd
 import pytest
 
 from sklearn_msfl.corpora import (
+    AUDIO_EXTENSIONS,
     BASE_COLUMNS,
     CORPORA,
     DEFAULT_EMOTIONS,
-    EMOTIONS,
+    EMOTION_VOCABULARY,
     SkippedFilesWarning,
     default_corpora_dir,
     load_casia,
@@ -37,6 +39,12 @@ URDU_SPEAKERS = {
     "SM7": 28, "SM17": 2, "SM18": 2, "SM19": 2, "SM20": 10, "SM21": 4, "SM22": 2, "SM23": 6,
     "SM24": 38, "SM25": 40, "SM26": 2, "SM27": 4,
 }
+SAVEE_EMOTIONS = {"neutral": 120, **{e: 60 for e in ("anger", "disgust", "fear", "happiness",
+                                                      "sadness", "surprise")}}
+CASIA_SPEAKERS = {"liuchang": "female", "zhaoquanyin": "female", "wangzhe": "male",
+                  "zhaozuoxiang": "male"}
+# Files of each shared corpus (the corpora README), all emotions.
+CORPUS_SIZES = {"casia": 1200, "emodb": 535, "ravdess": 1440, "savee": 480, "urdu": 400}
 
 
 def make_tree(root: Path, names) -> Path:
@@ -62,7 +70,7 @@ def check_frame(frame, corpus, language):
     assert list(frame["file"]) == sorted(frame["file"])
     assert all(Path(file).is_absolute() for file in frame["file"])
     assert frame["speaker"].str.startswith(f"{corpus}_").all()
-    assert set(frame["emotion_std"]) <= set(EMOTIONS)
+    assert set(frame["emotion_std"]) <= set(EMOTION_VOCABULARY)
     assert set(frame["gender"].dropna()) <= {"female", "male"}
     assert isinstance(frame.index, pd.RangeIndex)
 
@@ -125,6 +133,59 @@ def test_urdu_counts(corpora_dir):
 
 
 @pytest.mark.corpora
+def test_urdu_speaker_ids_and_the_documented_count(corpora_dir):
+    """The README's 38 speakers are the highest IDs (SM27, SF11); the names hold 29."""
+    frame = load_quietly(load_urdu, corpora_dir / "urdu")
+    ids = frame["speaker"].str.removeprefix("urdu_")
+    numbers = {gender: sorted(int(i[2:]) for i in set(ids) if i[1] == gender) for gender in "MF"}
+    assert numbers["F"] == list(range(1, 12))
+    assert numbers["M"] == [*range(1, 8), *range(17, 28)]
+    assert max(numbers["M"]) + max(numbers["F"]) == 38 and ids.nunique() == 29
+    per_emotion = frame.assign(id=ids).groupby("id")["emotion"].nunique()
+    assert per_emotion[per_emotion > 1].to_dict() == {"SM3": 3, "SM5": 2, "SM6": 2}
+    # The speaker's file numbers start again in every emotion folder.
+    file_number = frame["file"].map(lambda f: int(re.search(r"_F(\d+)_", f).group(1)))
+    starts = frame.assign(id=ids, n=file_number).groupby(["id", "emotion"])["n"].min()
+    assert (starts == 1).all()
+    # The loader and the user guide say so.
+    doc = " ".join(load_urdu.__doc__.split())
+    guide = " ".join((Path(__file__).parents[1] / "docs/user_guide/data.rst").read_text().split())
+    for text in (doc, guide):
+        assert "38 speakers" in text and "29 speaker IDs" in text and "SM8-SM16" in text
+        assert "SM3" in text and "SM5" in text and "SM6" in text
+
+
+@pytest.mark.corpora
+def test_savee_counts(corpora_dir):
+    frame = load_quietly(load_savee, corpora_dir / "savee")
+    check_frame(frame, "savee", "en")
+    assert len(frame) == 480
+    assert frame["emotion_std"].value_counts().to_dict() == SAVEE_EMOTIONS
+    assert frame["speaker"].value_counts().to_dict() == {
+        f"savee_{s}": 120 for s in ("DC", "JE", "JK", "KL")}
+    per_speaker = frame.groupby(["speaker", "emotion_std"]).size()
+    assert per_speaker.to_dict() == {(speaker, emotion): n // 4 for speaker in set(frame["speaker"])
+                                     for emotion, n in SAVEE_EMOTIONS.items()}
+    assert (frame["gender"] == "male").all()
+
+
+@pytest.mark.corpora
+def test_casia_counts(corpora_dir):
+    frame = load_quietly(load_casia, corpora_dir / "casia")
+    check_frame(frame, "casia", "zh")
+    assert len(frame) == 1200
+    assert frame["emotion_std"].value_counts().to_dict() == {
+        e: 200 for e in ("anger", "fear", "happiness", "neutral", "sadness", "surprise")}
+    assert frame["speaker"].value_counts().to_dict() == {
+        f"casia_{s}": 300 for s in CASIA_SPEAKERS}
+    genders = frame.groupby("speaker")["gender"].unique().map(list).to_dict()
+    assert genders == {f"casia_{s}": [g] for s, g in CASIA_SPEAKERS.items()}
+    # The same 50 texts (201-250) for every speaker and emotion.
+    texts = frame.groupby(["speaker", "emotion"])["sentence"].apply(lambda s: sorted(map(int, s)))
+    assert len(texts) == 24 and all(t == list(range(201, 251)) for t in texts)
+
+
+@pytest.mark.corpora
 def test_load_corpora_four_emotions(corpora_dir):
     paths = {name: corpora_dir / name for name in ("emodb", "ravdess", "urdu")}
     frame = load_corpora(paths)
@@ -141,8 +202,10 @@ def test_load_corpora_four_emotions(corpora_dir):
     assert list(pd.unique(frame["corpus"])) == ["emodb", "ravdess", "urdu"]  # order of paths
     assert isinstance(frame.index, pd.RangeIndex)
     # A root folder finds its corpus sub-folders by name; every emotion is kept on request.
-    assert load_corpora(corpora_dir).equals(frame)
-    assert len(load_corpora(corpora_dir, emotions=None)) == 535 + 1440 + 400
+    assert load_corpora(corpora_dir)[lambda f: f["corpus"].isin(paths)].reset_index(
+        drop=True).equals(frame)
+    everything = load_corpora(corpora_dir, emotions=None)
+    assert everything["corpus"].value_counts().to_dict() == CORPUS_SIZES
 
 
 @pytest.mark.corpora
@@ -150,13 +213,14 @@ def test_subset_speakers_on_real_corpora(corpora_dir):
     frame = load_corpora(corpora_dir)
     subset = subset_speakers(frame, 3, random_state=0)
     assert subset.groupby("corpus")["speaker"].nunique().to_dict() == {
-        "emodb": 3, "ravdess": 3, "urdu": 3}
+        corpus: 3 for corpus in CORPUS_SIZES}
     kept = frame[frame["speaker"].isin(set(subset["speaker"]))].reset_index(drop=True)
     assert subset.equals(kept)  # all utterances of the chosen speakers, original order
     assert subset.equals(subset_speakers(frame, 3, random_state=0))
     # Most utterances over all emotions; the RAVDESS tie (60 each) goes to the first ID.
     largest = subset_speakers(load_corpora(corpora_dir, emotions=None), 1, largest=True)
-    assert set(largest["speaker"]) == {"emodb_16", "ravdess_01", "urdu_SM5"}
+    assert set(largest["speaker"]) == {"casia_liuchang", "emodb_16", "ravdess_01", "savee_DC",
+                                       "urdu_SM5"}
 
 
 # ---------------------------------------------------------------- synthetic release trees
@@ -236,12 +300,51 @@ def test_casia_tree(tmp_path):
     check_frame(frame, "casia", "zh")
     by_file = frame.set_index(frame["file"].map(lambda f: Path(f).stem))
     assert by_file.loc["201", ["speaker", "gender", "emotion_std"]].tolist() == [
-        "casia_liuchanhg", "female", "anger"]
+        "casia_liuchang", "female", "anger"]
     assert by_file.loc["204", ["speaker", "gender", "emotion_std"]].tolist() == [
         "casia_zhaozuoxiang", "male", "surprise"]
     assert by_file.loc["203", "gender"] == "female"
     assert sorted(frame["emotion_std"]) == ["anger", "fear", "happiness", "neutral",
                                             "sadness", "surprise"]
+
+
+@pytest.mark.parametrize("folder", ["liuchanhg", "liuchang", "LiuChang"])
+def test_casia_both_spellings_of_liuchang(tmp_path, folder):
+    make_tree(tmp_path, [f"{folder}/sad/210.wav", "wangzhe/sad/210.wav"])
+    frame = load_quietly(load_casia, tmp_path)
+    assert frame["speaker"].tolist() == ["casia_liuchang", "casia_wangzhe"]
+    assert frame["gender"].tolist() == ["female", "male"]
+
+
+def test_casia_both_spellings_in_one_copy_are_duplicates(tmp_path):
+    make_tree(tmp_path, ["liuchanhg/sad/210.wav", "liuchang/sad/210.wav", "liuchang/sad/211.wav"])
+    with pytest.warns(SkippedFilesWarning, match="skipped 1 of 3"):
+        frame = load_casia(tmp_path)
+    assert frame["speaker"].tolist() == ["casia_liuchang"] * 2
+    (file, reason), = frame.attrs["skipped"]
+    assert Path(file).parts[-3:] == ("liuchanhg", "sad", "210.wav")
+    assert reason.startswith("duplicate")
+
+
+def test_loaders_read_every_audio_format_and_skip_hidden_folders(tmp_path):
+    make_tree(tmp_path, ["DC_a01.wav", "DC_a02.FLAC", "DC_a03.mp3", "DC_a04.ogg",
+                         ".trash/DC_a05.wav", "._DC_a06.wav", "DC_a07.txt"])
+    frame = load_quietly(load_savee, tmp_path)
+    assert [Path(f).name for f in frame["file"]] == [
+        "DC_a01.wav", "DC_a02.FLAC", "DC_a03.mp3", "DC_a04.ogg"]
+    assert set(AUDIO_EXTENSIONS) == {".wav", ".flac", ".mp3", ".ogg"}
+
+
+def test_emotion_names_one_meaning_each():
+    assert DEFAULT_EMOTIONS == ("anger", "happiness", "neutral", "sadness")
+    assert set(DEFAULT_EMOTIONS) < set(EMOTION_VOCABULARY) and len(EMOTION_VOCABULARY) == 9
+    import sklearn_msfl.corpora as corpora
+
+    with pytest.warns(FutureWarning, match="EMOTION_VOCABULARY"):
+        assert corpora.EMOTIONS == EMOTION_VOCABULARY
+    assert "EMOTIONS" not in corpora.__all__
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        corpora.nope  # noqa: B018
 
 
 def test_savee_both_layouts_and_duplicates(tmp_path):
@@ -288,10 +391,12 @@ def test_cremad_tree_with_demographics(tmp_path):
     (tmp_path / "VideoDemographics.csv").write_text(
         "ActorID,Age,Sex,Race,Ethnicity\n1001,51,Male,Caucasian,Not Hispanic\n"
         "1002,21,Female,Caucasian,Not Hispanic\n1091,29,Female,Asian,Not Hispanic\n")
-    for path in (tmp_path, tmp_path / "AudioWAV"):  # release root, or its audio folder
-        with pytest.warns(SkippedFilesWarning, match="skipped 2 of 5"):
+    for path, n_files in ((tmp_path, 6), (tmp_path / "AudioWAV", 5)):  # release root or audio
+        with pytest.warns(SkippedFilesWarning, match=f"skipped {n_files - 3} of {n_files}"):
             frame = load_cremad(path)
         check_frame(frame, "cremad", "en")
+        # The release's MP3 copy of a WAV file is a duplicate: the lossless file is kept.
+        assert not frame["file"].str.endswith(".mp3").any()
         assert frame[["speaker", "gender", "emotion", "emotion_std", "sentence",
                       "intensity"]].values.tolist() == [
             ["cremad_1001", "male", "ANG", "anger", "DFA", "unspecified"],
@@ -382,3 +487,16 @@ def test_default_corpora_dir(tmp_path, monkeypatch):
     assert default_corpora_dir() is None
     monkeypatch.setenv("MSFL_CORPORA", str(tmp_path))
     assert default_corpora_dir() == tmp_path
+
+
+def test_default_corpora_dir_fallback(tmp_path, monkeypatch):
+    fallback = tmp_path / "shared"
+    fallback.mkdir()
+    monkeypatch.delenv("MSFL_CORPORA", raising=False)
+    assert default_corpora_dir(fallback) == fallback
+    assert default_corpora_dir(tmp_path / "missing") is None
+    monkeypatch.setenv("MSFL_CORPORA", str(tmp_path / "missing"))
+    assert default_corpora_dir(fallback=fallback) == fallback
+    monkeypatch.setenv("MSFL_CORPORA", str(tmp_path))
+    assert default_corpora_dir(fallback=fallback) == tmp_path  # the variable comes first
+

@@ -12,11 +12,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from sklearn_msfl.corpora import DEFAULT_EMOTIONS, EMOTION_VOCABULARY
 from sklearn_msfl.datasets import (
     CUE_FAMILIES,
     CUE_FEATURES,
     CUES,
-    EMOTIONS,
     make_emotional_speech,
 )
 from sklearn_msfl.explain import feature_family
@@ -86,7 +86,7 @@ def test_signals_and_labels(corpus):
         assert 0.8 * SR <= len(x) <= 1.2 * SR + 1
         assert 0.01 < np.abs(x).max() <= 1.0
         assert np.isfinite(x).all()
-    assert set(y.emotion) == set(EMOTIONS)
+    assert set(y.emotion) == set(DEFAULT_EMOTIONS)
     assert set(y.language) == {"qaa", "qab", "qac"}
     assert set(y.gender) == {"female", "male"}
     # Balanced: 12 speakers x 4 emotions, 3 utterances in every cell.
@@ -102,7 +102,7 @@ def test_signals_and_labels(corpus):
 
 def test_bunch_describes_the_corpus(corpus):
     assert corpus.sampling_rate == SR
-    assert corpus.emotions == EMOTIONS
+    assert corpus.emotions == DEFAULT_EMOTIONS
     assert corpus.languages == ("qaa", "qab", "qac")
     assert corpus.cues == {
         "shared": ("pitch",),
@@ -177,7 +177,7 @@ def test_sampling_rate_and_fixed_duration():
     "emotions, expected",
     [
         (("anger", "sadness"), {"anger", "sadness"}),
-        (6, set(EMOTIONS) | {"boredom", "fear"}),
+        (6, set(DEFAULT_EMOTIONS) | {"boredom", "fear"}),
     ],
 )
 def test_choose_emotions(emotions, expected):
@@ -345,3 +345,16 @@ def test_cue_feature_maps_match_is10_and_explain():
 def test_invalid_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_emotional_speech(**{"n_samples": 4, **kwargs})
+
+
+def test_emotion_names_are_the_corpora_ones():
+    """One name per meaning: the four defaults and the vocabulary live in corpora."""
+    import sklearn_msfl.datasets as datasets
+
+    assert datasets.DEFAULT_EMOTIONS is DEFAULT_EMOTIONS
+    with pytest.warns(FutureWarning, match="DEFAULT_EMOTIONS"):
+        assert datasets.EMOTIONS == DEFAULT_EMOTIONS
+    assert "EMOTIONS" not in datasets.__all__
+    # Every emotion the generator knows is one of the corpora's vocabulary.
+    _, y = make_emotional_speech(18, emotions=9, duration=0.3, random_state=0)
+    assert set(y.emotion) == set(EMOTION_VOCABULARY)
