@@ -4,61 +4,69 @@
 multitask estimators (final step has ``predict_tasks``) with all task columns of
 ``y`` and single-task estimators (e.g. an SVM baseline) with the main column only.
 It scores UAR (unweighted average recall, i.e. balanced accuracy) and WA
-(weighted accuracy, i.e. accuracy) per fold, per language and overall, and returns
-an :class:`EvaluationResult` with tables, confusion matrices, paired comparisons
+(weighted accuracy, i.e. accuracy) per language, on the predictions pooled over
+folds and per fold, and returns an :class:`EvaluationResult` with tables,
+confusion matrices, paired comparisons (corrected resampled t-test by default)
 and plots.
+
+Folds are speaker independent unless the user asks otherwise: utterance-level
+(speaker-dependent) folds put the same voices in training and test sets and
+inflate SER results by 10 points and more, so :func:`evaluate` refuses to make
+them silently.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+import warnings
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from scipy import stats
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
-from sklearn.metrics import confusion_matrix as sk_confusion_matrix
-from sklearn.metrics import recall_score
-from sklearn.model_selection import GroupKFold, check_cv
+from sklearn.model_selection import GroupKFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
 
-from ._plotting import import_pyplot
-from .metrics import final_estimator, is_multitask
+from ._report import EvaluationResult, PairedComparison
+from .metrics import ALL, _is_search, final_estimator, is_multitask, main_task_labels
+from .metrics import score_predictions
 
 __all__ = ["evaluate", "EvaluationResult", "PairedComparison"]
 
-ALL = "all"
-"""Language label of the rows that pool every language of a fold."""
+UTTERANCE_FOLDS = "utterance"
+"""``cv`` value that asks :func:`evaluate` for utterance-level (speaker-dependent) folds."""
 
-_METRICS = ("uar", "wa")
-# Below this many paired folds the two-sided Wilcoxon test cannot reach p < 0.05
-# (its floor is 2 / 2**n: 0.0625 for 5 folds), and the t-test has little power.
-_FEW_FOLDS = 6
+_WHY_SPEAKERS = (
+    "utterance-level folds put utterances of the same speakers in the training and the "
+    "test set, and such speaker-dependent folds inflate speech emotion recognition results "
+    "by 10 points and more (EmoDB with IS10 features and an SVM: about 86% with random "
+    "10-fold, 73-77% leaving speakers out)"
+)
 
 
-# ----------------------------------------------------------------------------
-# scoring helpers
-# ----------------------------------------------------------------------------
-def _uar_score(y_true, y_pred) -> float:
-    """Unweighted average recall over the classes present in ``y_true``.
+class SpeakerDependentFoldsWarning(UserWarning):
+    """Warns that folds are utterance-level, so test speakers were also seen in training.
 
-    Equal to :func:`~sklearn_msfl.metrics.uar_score` (balanced accuracy), but
-    silent when ``y_pred`` holds classes absent from ``y_true``, which is common
-    when scoring one language whose corpus lacks some emotions.
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = evaluate(DummyClassifier(), np.zeros((20, 1)), np.arange(20) % 2,
+    ...                  cv="utterance", verbose=False)
+    >>> caught[0].category.__name__
+    'SpeakerDependentFoldsWarning'
     """
-    present = np.unique(np.asarray(y_true))
-    return float(recall_score(y_true, y_pred, labels=present, average="macro", zero_division=0))
 
 
-def _wa_score(y_true, y_pred) -> float:
-    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
-
-
+# ----------------------------------------------------------------------------
+# input handling
+# ----------------------------------------------------------------------------
 def _check_main_task(model, name: str) -> None:
     """A fitted multitask model must predict the first column of ``y``, which is scored."""
     final = final_estimator(model)
@@ -71,9 +79,6 @@ def _check_main_task(model, name: str) -> None:
         )
 
 
-# ----------------------------------------------------------------------------
-# input handling
-# ----------------------------------------------------------------------------
 def _estimator_name(estimator) -> str:
     return type(final_estimator(estimator)).__name__
 
@@ -89,22 +94,6 @@ def _as_estimator_dict(estimators) -> dict:
         if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
             raise TypeError(f"Estimator {name!r} has no fit/predict: {estimator!r}.")
     return dict(estimators)
-
-
-def _main_labels(y) -> np.ndarray:
-    """The main task (first column of a 2-D ``y``) as a 1-D array."""
-    if isinstance(y, pd.DataFrame):
-        if y.shape[1] == 0:
-            raise ValueError("`y` is a DataFrame without columns; it needs one column per task.")
-        return y.iloc[:, 0].to_numpy()
-    y = np.asarray(y)
-    if y.ndim == 2:
-        if y.shape[1] == 0:
-            raise ValueError("`y` has no columns; it needs one column per task.")
-        return y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"`y` must be 1-D or 2-D, got shape {y.shape}.")
-    return y
 
 
 def _resolve_languages(languages, X, y, n_samples: int):
@@ -128,11 +117,11 @@ def _resolve_languages(languages, X, y, n_samples: int):
 
 
 def _default_cv(n_splits: int, X, groups):
-    """Speaker-independent folds whenever speakers are known, else stratified ones.
+    """Speaker-independent folds from the speakers that ``groups`` or ``X`` give.
 
     Corpus and speaker (two-column ``groups``, or ``corpus`` and ``speaker``
     columns of a DataFrame ``X``) give folds within each corpus; speakers alone
-    give :class:`~sklearn.model_selection.GroupKFold`.
+    give :class:`~sklearn.model_selection.GroupKFold`. Without speakers: an error.
     """
     from .model_selection import CorpusSpeakerKFold
 
@@ -142,23 +131,79 @@ def _default_cv(n_splits: int, X, groups):
             return CorpusSpeakerKFold(n_splits), None
         if "speaker" in frame.columns:
             return GroupKFold(n_splits), frame["speaker"]
-        return None, None
+        raise ValueError(
+            "evaluate() needs each sample's speaker to make speaker-independent folds: pass "
+            "groups=<speaker IDs> or groups=frame[['corpus', 'speaker']], or X with 'speaker' "
+            "(and 'corpus') columns. To use utterance-level folds anyway, ask for them with "
+            f"cv={UTTERANCE_FOLDS!r} or a splitter of your own; but {_WHY_SPEAKERS}."
+        )
     if np.ndim(groups) == 2 or "corpus" in frame.columns:
         return CorpusSpeakerKFold(n_splits), groups
     return GroupKFold(n_splits), groups
 
 
+def _uses_groups(splitter) -> bool:
+    """Whether a splitter asks for ``groups`` (GroupKFold, the splitters of model_selection)."""
+    try:
+        return splitter._get_metadata_request().split.requests.get("groups") is True
+    except AttributeError:
+        return False
+
+
+def _warn_speaker_dependent(what: str, stacklevel: int) -> None:
+    # stacklevel: the caller of evaluate(), counted from this function
+    warnings.warn(f"{what}: {_WHY_SPEAKERS}.", SpeakerDependentFoldsWarning,
+                  stacklevel=stacklevel + 1)
+
+
+def _splitter(cv, X, groups):
+    """(splitter, groups): speaker independent unless the user asked for utterance folds."""
+    if isinstance(cv, str):
+        if cv != UTTERANCE_FOLDS:
+            raise ValueError(f"cv={cv!r} is not known; the only string is {UTTERANCE_FOLDS!r}.")
+        _warn_speaker_dependent("cv='utterance' gives utterance-level folds (StratifiedKFold(5))",
+                                4)
+        return StratifiedKFold(5), groups
+    if cv is None or isinstance(cv, Integral):
+        return _default_cv(5 if cv is None else int(cv), X, groups)
+    if hasattr(cv, "split") and not _uses_groups(cv):
+        _warn_speaker_dependent(f"{type(cv).__name__} ignores speakers", 4)
+    return cv, groups
+
+
 def _resolve_folds(cv, X, y_main, groups) -> list[tuple[np.ndarray, np.ndarray]]:
     """Materialise the folds once so that every estimator sees the same ones."""
-    splitter = None
-    if cv is None or isinstance(cv, Integral):
-        splitter, groups = _default_cv(5 if cv is None else int(cv), X, groups)
-    if splitter is None:
-        splitter = check_cv(cv, y_main, classifier=True)
+    splitter, groups = _splitter(cv, X, groups)
+    splitter = check_cv(splitter, y_main, classifier=True)
     folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y_main, groups)]
     if not folds:
         raise ValueError("The cross-validator produced no folds.")
     return folds
+
+
+def _searches(estimator):
+    """Hyper-parameter searches in ``estimator``: itself, or steps of (nested) pipelines."""
+    if _is_search(estimator):
+        yield estimator
+        yield from _searches(estimator.estimator)
+    for _, step in getattr(estimator, "steps", []):
+        yield from _searches(step)
+
+
+def _check_inner_cv(estimators, y) -> None:
+    """Warn about searches whose ``cv`` is an int: they tune on speaker-dependent folds."""
+    for name, estimator in estimators.items():
+        for search in _searches(estimator):
+            if search.cv is None or isinstance(search.cv, Integral):
+                kind = "unshuffled KFold" if np.ndim(y) == 2 and is_multitask(
+                    search) else "StratifiedKFold"
+                _warn_speaker_dependent(
+                    f"{type(search).__name__} in {name!r} has cv={search.cv!r}, so scikit-learn "
+                    f"tunes it on utterance-level folds ({kind}); give it a speaker-independent "
+                    "cv such as CorpusSpeakerKFold(3) with X carrying 'corpus' and 'speaker' "
+                    "columns",
+                    3,
+                )
 
 
 # ----------------------------------------------------------------------------
@@ -187,19 +232,60 @@ def _fit_predict(name, estimator, fold, X, y, y_main, train, test, keep_estimato
     }
 
 
+class _Progress:
+    """One bar per estimator, so that each ETA comes from that estimator's folds only.
+
+    The bar of an estimator opens when its first fold starts, and its postfix names
+    the fold running now (and how many more may run alongside, with ``n_jobs``).
+    """
+
+    def __init__(self, n_folds: int, n_parallel: int, disable: bool):
+        self.n_folds, self.n_parallel, self.disable = n_folds, n_parallel, disable
+        self.bar, self.name, self.started = None, None, 0.0
+
+    def start(self, name: str, fold: int) -> None:
+        if name != self.name:
+            self.close()
+            self.name, self.started = name, time.perf_counter()
+            self.bar = tqdm(total=self.n_folds, desc=f"evaluate {name}", unit="fold",
+                            disable=self.disable)
+        more = f" (+{self.n_parallel - 1} in parallel)" if self.n_parallel > 1 else ""
+        self.bar.set_postfix_str(f"running fold {fold + 1}/{self.n_folds}{more}")
+
+    def done(self, fold: int) -> None:
+        if fold + 1 == self.n_folds:
+            self.bar.set_postfix_str(f"done in {time.perf_counter() - self.started:.1f} s",
+                                     refresh=False)
+        self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, keep_estimators):
+    keys = [(name, fold) for name in estimators for fold in range(len(folds))]
     tasks = [
-        delayed(_fit_predict)(name, est, fold, X, y, y_main, train, test, keep_estimators)
-        for name, est in estimators.items()
-        for fold, (train, test) in enumerate(folds)
+        delayed(_fit_predict)(name, estimators[name], fold, X, y, y_main, *folds[fold],
+                              keep_estimators)
+        for name, fold in keys
     ]
-    runs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    n_parallel = min(effective_n_jobs(n_jobs), len(tasks))
+    progress = _Progress(len(folds), n_parallel, disable=not verbose)
+    if n_parallel == 1:  # run here, so the bar names exactly the fold being fitted
+        runs = (function(*args, **kwargs) for function, args, kwargs in tasks)
+    else:  # results come in order: the next one is running now
+        runs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
     records = []
-    with tqdm(total=len(tasks), desc="evaluate", disable=not verbose) as progress:
-        for record in runs:
-            progress.set_postfix_str(f"{record['estimator']} fold {record['fold']}")
-            progress.update()
+    try:
+        progress.start(*keys[0])
+        for i, record in enumerate(runs):
+            progress.done(record["fold"])
             records.append(record)
+            if i + 1 < len(keys):
+                progress.start(*keys[i + 1])
+    finally:
+        progress.close()
     return records
 
 
@@ -222,28 +308,8 @@ def _prediction_frame(records, folds, y_main, languages) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _score_rows(predictions: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """UAR, WA and test size for every group of ``keys``, pooled over languages too."""
-    rows = []
-    for key, part in predictions.groupby(keys, sort=False):
-        scopes = [(ALL, part)]
-        if not (part["language"] == ALL).all():
-            scopes += list(part.groupby("language", sort=True))
-        for language, subset in scopes:
-            rows.append(
-                dict(
-                    zip(keys, key),
-                    language=language,
-                    uar=_uar_score(subset["y_true"], subset["y_pred"]),
-                    wa=_wa_score(subset["y_true"], subset["y_pred"]),
-                    n_test=len(subset),
-                )
-            )
-    return pd.DataFrame(rows)
-
-
 def _score_frame(records, predictions) -> pd.DataFrame:
-    scores = _score_rows(predictions, ["estimator", "fold"])
+    scores = score_predictions(predictions, ["estimator", "fold"])
     times = pd.DataFrame(
         [{k: r[k] for k in ("estimator", "fold", "fit_time", "predict_time")} for r in records]
     )
@@ -287,20 +353,25 @@ def evaluate(
         Language of each sample for per-language scores. Defaults to a
         ``language`` column of ``y``, else of ``X``; without one, only the pooled
         (``"all"``) scores are reported.
-    cv : int, cross-validation generator or iterable, default=None
-        Fold definition as in :func:`sklearn.model_selection.cross_validate`.
-        ``None`` means 5 folds. With an int or ``None``, folds are speaker
-        independent whenever speakers are known:
+    cv : int, "utterance", cross-validation generator or iterable, default=None
+        Fold definition. ``None`` means 5 folds. With an int or ``None`` the folds
+        are speaker independent, and the speakers must be known:
         :class:`~sklearn_msfl.model_selection.CorpusSpeakerKFold` (unseen
         speakers of every corpus in each fold) when the corpus is known too
         (two-column ``groups``, or a ``corpus`` column of a DataFrame ``X``),
         :class:`~sklearn.model_selection.GroupKFold` over ``groups`` (or a
-        ``speaker`` column of ``X``) otherwise, and
-        :class:`~sklearn.model_selection.StratifiedKFold` without speakers.
+        ``speaker`` column of ``X``) otherwise; without speakers it raises a
+        ``ValueError``. Utterance-level folds must be asked for: ``"utterance"``
+        (:class:`~sklearn.model_selection.StratifiedKFold` with 5 folds) or a
+        splitter that ignores ``groups`` (e.g. ``KFold``) give them with a
+        :class:`SpeakerDependentFoldsWarning`, since speaker-dependent folds
+        inflate SER results by 10 points and more. An iterable of (train, test)
+        index arrays is used as it is.
     n_jobs : int, default=None
         Folds (times estimators) to run in parallel with joblib.
     verbose : bool, default=True
-        Show a progress bar over estimators x folds.
+        Show one progress bar per estimator over its folds, naming the fold
+        being fitted (its ETA comes from that estimator's folds only).
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in ``result.estimators``.
 
@@ -309,28 +380,46 @@ def evaluate(
     result : EvaluationResult
         Per-fold scores, per-sample predictions, folds and summaries.
 
+    Warns
+    -----
+    SpeakerDependentFoldsWarning
+        When the folds are utterance-level, or when an estimator contains a
+        hyper-parameter search whose ``cv`` is an int or None: scikit-learn
+        then tunes on utterance-level folds (unshuffled ``KFold`` when ``y``
+        has several columns).
+
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.dummy import DummyClassifier
     >>> from sklearn.svm import SVC
     >>> X, y = make_classification(n_samples=120, n_classes=3, n_informative=4,
     ...                            random_state=0)
     >>> languages = ["de", "en", "ur"] * 40
+    >>> speakers = np.arange(120) % 12
     >>> result = evaluate({"chance": DummyClassifier(), "svm": SVC()}, X, y,
-    ...                   languages=languages, cv=3, verbose=False)
+    ...                   groups=speakers, languages=languages, cv=3, verbose=False)
     >>> sorted(result.scores["language"].unique())
     ['all', 'de', 'en', 'ur']
-    >>> result.summary().loc[("chance", "all"), "uar_mean"]
+    >>> result.summary().loc[("chance", "all"), "uar_mean"]  # one class per fold
     np.float64(0.3333333333333333)
     >>> bool(result.compare("svm", "chance").mean_difference > 0.2)
     True
+
+    Without speakers, utterance-level folds must be asked for:
+
+    >>> evaluate(SVC(), X, y, verbose=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: evaluate() needs each sample's speaker to make speaker-independent folds: ...
     """
     estimators = _as_estimator_dict(estimators)
     check_consistent_length(X, y, groups)
-    y_main = _main_labels(y)
+    y_main = main_task_labels(None, y)
     languages = _resolve_languages(languages, X, y, len(y_main))
     folds = _resolve_folds(cv, X, y_main, groups)
+    _check_inner_cv(estimators, y)
     records = _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, return_estimators)
     predictions = _prediction_frame(records, folds, y_main, languages)
     kept = None
@@ -346,464 +435,4 @@ def evaluate(
         estimators=kept,
     )
 
-
-# ----------------------------------------------------------------------------
-# results
-# ----------------------------------------------------------------------------
-@dataclass
-class PairedComparison:
-    """Paired comparison of two estimators over the same folds.
-
-    ``mean_difference`` is ``mean_a - mean_b``; the p-values are two-sided, from
-    :func:`scipy.stats.ttest_rel` and :func:`scipy.stats.wilcoxon` over the
-    per-fold scores. ``note`` warns when there are too few folds for the tests
-    to be meaningful.
-
-    Examples
-    --------
-    >>> comparison = PairedComparison.from_scores(
-    ...     "msfl", "svm", [0.6, 0.7, 0.65], [0.5, 0.6, 0.6])
-    >>> round(comparison.mean_difference, 3)
-    0.083
-    >>> comparison.n_folds, comparison.wilcoxon_pvalue
-    (3, 0.25)
-    """
-
-    a: str
-    b: str
-    metric: str
-    language: str
-    n_folds: int
-    mean_a: float
-    mean_b: float
-    mean_difference: float
-    std_difference: float
-    t_statistic: float
-    t_pvalue: float
-    wilcoxon_statistic: float
-    wilcoxon_pvalue: float
-    note: str = ""
-
-    @classmethod
-    def from_scores(cls, a, b, scores_a, scores_b, *, metric="uar", language=ALL):
-        """Compare two paired sequences of per-fold scores."""
-        scores_a = np.asarray(scores_a, dtype=float)
-        scores_b = np.asarray(scores_b, dtype=float)
-        if scores_a.shape != scores_b.shape or scores_a.ndim != 1:
-            raise ValueError("Paired scores need two 1-D sequences of equal length.")
-        diff = scores_a - scores_b
-        t_stat, t_p, w_stat, w_p = _paired_tests(diff)
-        n = len(diff)
-        return cls(
-            a=a,
-            b=b,
-            metric=metric,
-            language=language,
-            n_folds=n,
-            mean_a=float(scores_a.mean()) if n else np.nan,
-            mean_b=float(scores_b.mean()) if n else np.nan,
-            mean_difference=float(diff.mean()) if n else np.nan,
-            std_difference=float(diff.std(ddof=1)) if n > 1 else np.nan,
-            t_statistic=t_stat,
-            t_pvalue=t_p,
-            wilcoxon_statistic=w_stat,
-            wilcoxon_pvalue=w_p,
-            note=_few_folds_note(n),
-        )
-
-    def __str__(self) -> str:
-        text = (
-            f"{self.a} - {self.b} ({self.metric.upper()}, {self.language}): "
-            f"{self.mean_difference:+.4f} over {self.n_folds} folds "
-            f"({self.mean_a:.4f} vs {self.mean_b:.4f}); paired t-test p={self.t_pvalue:.4g}, "
-            f"Wilcoxon signed-rank p={self.wilcoxon_pvalue:.4g}"
-        )
-        return f"{text}. {self.note}" if self.note else text
-
-
-def _paired_tests(diff: np.ndarray) -> tuple[float, float, float, float]:
-    """(t, p_t, W, p_W) for paired differences; identical scores give p = 1."""
-    if len(diff) < 2:
-        return (np.nan,) * 4
-    if np.allclose(diff, 0.0):
-        return 0.0, 1.0, 0.0, 1.0
-    wilcoxon = stats.wilcoxon(diff)
-    if np.allclose(diff, diff[0]):
-        # Constant non-zero differences have no spread: the t statistic is infinite and
-        # its p = 0 would read as certainty from as few as two folds. Not defined: NaN.
-        return np.nan, np.nan, float(wilcoxon.statistic), float(wilcoxon.pvalue)
-    t_test = stats.ttest_rel(diff, np.zeros_like(diff))
-    return (
-        float(t_test.statistic),
-        float(t_test.pvalue),
-        float(wilcoxon.statistic),
-        float(wilcoxon.pvalue),
-    )
-
-
-def _few_folds_note(n: int) -> str:
-    if n < 2:
-        return f"Only {n} fold(s): no paired test possible."
-    if n < _FEW_FOLDS:
-        floor = 2.0 / 2**n
-        return (
-            f"Only {n} folds: the tests have little power (the smallest attainable "
-            f"two-sided Wilcoxon p-value is {floor:.3g})."
-        )
-    return ""
-
-
-@dataclass
-class EvaluationResult:
-    """Outcome of :func:`evaluate`.
-
-    Attributes
-    ----------
-    scores : DataFrame
-        Tidy per-fold scores with columns ``estimator``, ``fold``, ``language``
-        (``"all"`` pools the languages of a fold), ``uar``, ``wa``, ``n_test``,
-        ``fit_time`` and ``predict_time`` (seconds, for the whole fold).
-    predictions : DataFrame
-        One row per estimator and test sample: ``estimator``, ``fold``,
-        ``sample`` (position in ``X``), ``language``, ``y_true``, ``y_pred``.
-    labels : ndarray
-        Sorted main-task classes, the order of the confusion matrices.
-    folds : list of (train, test) index arrays
-        The folds every estimator was evaluated on.
-    estimators : dict of str to list, or None
-        Fitted estimator of every fold, when ``return_estimators=True``.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from sklearn.dummy import DummyClassifier
-    >>> X, y = make_classification(n_samples=60, random_state=0)
-    >>> result = evaluate(DummyClassifier(), X, y, cv=3, verbose=False)
-    >>> result.estimator_names
-    ['DummyClassifier']
-    >>> result.scores.columns.tolist()
-    ['estimator', 'fold', 'language', 'uar', 'wa', 'n_test', 'fit_time', 'predict_time']
-    """
-
-    scores: pd.DataFrame
-    predictions: pd.DataFrame
-    labels: np.ndarray
-    folds: list = field(repr=False)
-    estimators: dict | None = field(default=None, repr=False)
-
-    @property
-    def estimator_names(self) -> list[str]:
-        """Estimator names in the order they were given."""
-        return list(dict.fromkeys(self.scores["estimator"]))
-
-    @property
-    def languages(self) -> list[str]:
-        """Languages in sorted order, followed by ``"all"``."""
-        found = sorted(set(self.scores["language"]) - {ALL})
-        return found + [ALL]
-
-    def _check_name(self, name: str) -> None:
-        if name not in self.estimator_names:
-            raise KeyError(f"Unknown estimator {name!r}; known: {self.estimator_names}.")
-
-    def _check_language(self, language) -> None:
-        if language is not None and language not in self.languages:
-            raise KeyError(f"Unknown language {language!r}; known: {self.languages}.")
-
-    def summary(self) -> pd.DataFrame:
-        """Mean and std (ddof=1) over folds, and pooled scores, per estimator and language.
-
-        Returns
-        -------
-        summary : DataFrame
-            Indexed by (``estimator``, ``language``) with columns ``uar_mean``,
-            ``uar_std``, ``wa_mean``, ``wa_std``, ``uar_pooled`` and ``wa_pooled``
-            (computed on the predictions of all folds together), ``n_folds``,
-            ``fit_time`` and ``predict_time`` (mean seconds per fold).
-
-        Examples
-        --------
-        >>> from sklearn.datasets import make_classification
-        >>> from sklearn.dummy import DummyClassifier
-        >>> X, y = make_classification(n_samples=60, random_state=0)
-        >>> result = evaluate(DummyClassifier(), X, y, cv=3, verbose=False)
-        >>> row = result.summary().loc[("DummyClassifier", "all")]
-        >>> float(row["uar_mean"]), int(row["n_folds"])
-        (0.5, 3)
-        """
-        aggregated = self.scores.groupby(["estimator", "language"], sort=False).agg(
-            uar_mean=("uar", "mean"),
-            uar_std=("uar", "std"),
-            wa_mean=("wa", "mean"),
-            wa_std=("wa", "std"),
-            n_folds=("fold", "nunique"),
-            fit_time=("fit_time", "mean"),
-            predict_time=("predict_time", "mean"),
-        )
-        pooled = _score_rows(self.predictions, ["estimator"]).set_index(["estimator", "language"])
-        aggregated["uar_pooled"] = pooled["uar"]
-        aggregated["wa_pooled"] = pooled["wa"]
-        order = pd.MultiIndex.from_product(
-            [self.estimator_names, self.languages], names=["estimator", "language"]
-        )
-        columns = ["uar_mean", "uar_std", "wa_mean", "wa_std", "uar_pooled", "wa_pooled",
-                   "n_folds", "fit_time", "predict_time"]  # fmt: skip
-        return aggregated.reindex(order.intersection(aggregated.index, sort=False))[columns]
-
-    def to_markdown(self, metrics=_METRICS, *, percent=True, digits=1) -> str:
-        """Markdown table of mean ± std over folds, one column per language and overall.
-
-        Parameters
-        ----------
-        metrics : sequence of {"uar", "wa"}, default=("uar", "wa")
-            Rows per estimator.
-        percent : bool, default=True
-            Show scores in percent.
-        digits : int, default=1
-            Decimals shown.
-
-        Returns
-        -------
-        table : str
-
-        Examples
-        --------
-        >>> from sklearn.datasets import make_classification
-        >>> from sklearn.dummy import DummyClassifier
-        >>> X, y = make_classification(n_samples=60, random_state=0)
-        >>> result = evaluate({"chance": DummyClassifier()}, X, y, cv=3, verbose=False)
-        >>> print(result.to_markdown())
-        | estimator | metric | all        |
-        |-----------|--------|------------|
-        | chance    | UAR    | 50.0 ± 0.0 |
-        | chance    | WA     | 50.0 ± 0.0 |
-        """
-        unknown = set(metrics) - set(_METRICS)
-        if unknown:
-            raise ValueError(f"Unknown metrics {sorted(unknown)}; choose from {_METRICS}.")
-        summary = self.summary()
-        scale = 100.0 if percent else 1.0
-        header = ["estimator", "metric", *self.languages]
-        rows = []
-        for name in self.estimator_names:
-            for metric in metrics:
-                cells = [
-                    _mean_std_cell(summary, (name, language), metric, scale, digits)
-                    for language in self.languages
-                ]
-                rows.append([name, metric.upper(), *cells])
-        return _markdown_table(header, rows)
-
-    def compare(self, a: str, b: str, *, metric="uar", language=ALL) -> PairedComparison:
-        """Paired comparison of estimators ``a`` and ``b`` over the folds.
-
-        Parameters
-        ----------
-        a, b : str
-            Estimator names; the difference is ``a - b``.
-        metric : {"uar", "wa"}, default="uar"
-        language : str, default="all"
-            Compare on one language's scores, or on the pooled ones.
-
-        Returns
-        -------
-        comparison : PairedComparison
-            Means, mean difference, paired t-test and Wilcoxon signed-rank test.
-
-        Examples
-        --------
-        >>> from sklearn.datasets import make_classification
-        >>> from sklearn.dummy import DummyClassifier
-        >>> from sklearn.linear_model import LogisticRegression
-        >>> X, y = make_classification(n_samples=100, random_state=0)
-        >>> result = evaluate({"logreg": LogisticRegression(), "chance": DummyClassifier()},
-        ...                   X, y, cv=5, verbose=False)
-        >>> comparison = result.compare("logreg", "chance")
-        >>> comparison.n_folds, bool(comparison.mean_difference > 0)
-        (5, True)
-        """
-        if metric not in _METRICS:
-            raise ValueError(f"Unknown metric {metric!r}; choose from {_METRICS}.")
-        self._check_name(a)
-        self._check_name(b)
-        self._check_language(language)
-        subset = self.scores[self.scores["language"] == language]
-        table = subset.pivot(index="fold", columns="estimator", values=metric)
-        paired = table[[a, b]].dropna()
-        return PairedComparison.from_scores(
-            a, b, paired[a], paired[b], metric=metric, language=language
-        )
-
-    def confusion_matrix(self, name: str, language=None, *, normalize=None) -> pd.DataFrame:
-        """Confusion matrix pooled over folds, rows true and columns predicted labels.
-
-        Parameters
-        ----------
-        name : str
-            Estimator name.
-        language : str, default=None
-            Restrict to one language's test samples (``None`` or ``"all"``: all).
-            Labels that occur neither as truth nor as prediction are dropped.
-        normalize : {"true", "pred", "all"}, default=None
-            As in :func:`sklearn.metrics.confusion_matrix`.
-
-        Returns
-        -------
-        matrix : DataFrame
-            Index ``true``, columns ``predicted``, both labelled with the classes.
-
-        Examples
-        --------
-        >>> from sklearn.dummy import DummyClassifier
-        >>> X = [[0]] * 6
-        >>> y = ["anger", "anger", "anger", "anger", "sadness", "sadness"]
-        >>> result = evaluate({"majority": DummyClassifier()}, X, y, cv=2, verbose=False)
-        >>> result.confusion_matrix("majority")  # doctest: +NORMALIZE_WHITESPACE
-        predicted  anger  sadness
-        true
-        anger          4        0
-        sadness        2        0
-        """
-        self._check_name(name)
-        self._check_language(language)
-        rows = self.predictions[self.predictions["estimator"] == name]
-        if language not in (None, ALL):
-            rows = rows[rows["language"] == language]
-        occurring = set(rows["y_true"]) | set(rows["y_pred"])
-        labels = [label for label in self.labels if label in occurring]
-        matrix = sk_confusion_matrix(
-            rows["y_true"], rows["y_pred"], labels=labels, normalize=normalize
-        )
-        return pd.DataFrame(
-            matrix,
-            index=pd.Index(labels, name="true"),
-            columns=pd.Index(labels, name="predicted"),
-        )
-
-    def plot_confusion_matrices(self, language=None, *, normalize="true"):
-        """One confusion-matrix heat map per estimator, side by side.
-
-        Parameters
-        ----------
-        language : str, default=None
-            Restrict to one language (``None``: all samples).
-        normalize : {"true", "pred", "all"} or None, default="true"
-            Row-normalised by default, so the diagonal shows per-class recall.
-
-        Returns
-        -------
-        figure : matplotlib.figure.Figure
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> from sklearn.datasets import make_classification
-        >>> from sklearn.dummy import DummyClassifier
-        >>> X, y = make_classification(n_samples=60, random_state=0)
-        >>> result = evaluate({"chance": DummyClassifier()}, X, y, cv=3, verbose=False)
-        >>> len(result.plot_confusion_matrices().axes)
-        2
-        """
-        plt = import_pyplot()
-        names = self.estimator_names
-        figure, axes = plt.subplots(
-            1, len(names), figsize=(4.2 * len(names), 4.0), squeeze=False, layout="constrained"
-        )
-        for ax, name in zip(axes[0], names):
-            matrix = self.confusion_matrix(name, language, normalize=normalize)
-            image = ax.imshow(matrix.to_numpy(), cmap="Blues", vmin=0)
-            _annotate_matrix(ax, matrix, normalize is not None)
-            ax.set_title(name if language in (None, ALL) else f"{name} ({language})")
-            figure.colorbar(image, ax=ax, shrink=0.8)
-        return figure
-
-    def plot_languages(self, metric="uar", *, ax=None):
-        """Bar chart of the mean score per language, error bars one std over folds.
-
-        Parameters
-        ----------
-        metric : {"uar", "wa"}, default="uar"
-        ax : matplotlib Axes, default=None
-            Axes to draw into; a new figure when ``None``.
-
-        Returns
-        -------
-        ax : matplotlib.axes.Axes
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> from sklearn.datasets import make_classification
-        >>> from sklearn.dummy import DummyClassifier
-        >>> X, y = make_classification(n_samples=60, random_state=0)
-        >>> result = evaluate({"chance": DummyClassifier()}, X, y,
-        ...                   languages=["de", "en"] * 30, cv=3, verbose=False)
-        >>> [tick.get_text() for tick in result.plot_languages().get_xticklabels()]
-        ['de', 'en', 'all']
-        """
-        if metric not in _METRICS:
-            raise ValueError(f"Unknown metric {metric!r}; choose from {_METRICS}.")
-        plt = import_pyplot()
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1.2 + 1.5 * len(self.languages), 3.5))
-        summary = self.summary()
-        names, languages = self.estimator_names, self.languages
-        width = 0.8 / len(names)
-        positions = np.arange(len(languages))
-        for i, name in enumerate(names):
-            rows = summary.loc[name].reindex(languages)
-            ax.bar(
-                positions + (i - (len(names) - 1) / 2) * width,
-                rows[f"{metric}_mean"],
-                width,
-                yerr=rows[f"{metric}_std"].fillna(0.0),
-                capsize=3,
-                label=name,
-            )
-        ax.set_xticks(positions, languages)
-        ax.set_ylabel(f"{metric.upper()} (mean ± std over folds)")
-        ax.set_ylim(0, 1)
-        ax.legend()
-        return ax
-
-
-# ----------------------------------------------------------------------------
-# formatting helpers
-# ----------------------------------------------------------------------------
-def _mean_std_cell(summary, key, metric, scale, digits) -> str:
-    if key not in summary.index:
-        return "–"
-    mean = summary.at[key, f"{metric}_mean"] * scale
-    std = summary.at[key, f"{metric}_std"] * scale
-    if np.isnan(std):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """A GitHub-flavoured markdown table with padded columns (no tabulate needed)."""
-    cells = [header] + [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-
-    def line(row):
-        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |"
-
-    rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
-    return "\n".join([line(cells[0]), rule] + [line(row) for row in cells[1:]])
-
-
-def _annotate_matrix(ax, matrix: pd.DataFrame, fractions: bool) -> None:
-    values = matrix.to_numpy()
-    threshold = values.max() / 2 if values.size else 0
-    for (i, j), value in np.ndenumerate(values):
-        text = f"{value:.2f}" if fractions else f"{int(value)}"
-        color = "white" if value > threshold else "black"
-        ax.text(j, i, text, ha="center", va="center", color=color, fontsize=8)
-    labels = [str(label) for label in matrix.columns]
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(labels)), [str(label) for label in matrix.index])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
 

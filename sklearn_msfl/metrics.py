@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.metrics import accuracy_score, recall_score
 
 __all__ = [
     "final_estimator",
     "is_multitask",
     "main_task_labels",
+    "score_predictions",
     "uar_score",
     "uar_scorer",
     "wa_score",
@@ -109,6 +110,8 @@ def main_task_labels(estimator, y) -> np.ndarray:
     task_names = list(getattr(final, "task_names_", []) or [])
 
     if isinstance(y, pd.DataFrame):
+        if y.shape[1] == 0:
+            raise ValueError("y is a DataFrame without columns; it needs one column per task")
         if main_task is not None and main_task in y.columns:
             return y[main_task].to_numpy()
         position = _main_position(main_task, task_names, y.shape[1])
@@ -120,6 +123,8 @@ def main_task_labels(estimator, y) -> np.ndarray:
         return array
     if array.ndim != 2:
         raise ValueError(f"y must be 1-D or 2-D, got shape {array.shape}")
+    if array.shape[1] == 0:
+        raise ValueError("y has no columns; it needs one column per task")
     return array[:, _main_position(main_task, task_names, array.shape[1])]
 
 
@@ -131,14 +136,22 @@ def _main_position(main_task, task_names, n_columns: int) -> int:
 
 
 def uar_score(y_true, y_pred, sample_weight=None) -> float:
-    """Unweighted average recall: the mean recall over classes (balanced accuracy).
+    """Unweighted average recall: the mean recall over the classes present in ``y_true``.
+
+    This is balanced accuracy, except that it is silent when ``y_pred`` holds
+    classes absent from ``y_true`` (common when scoring one language whose corpus
+    lacks some emotions): such classes have no recall and are left out.
 
     Examples
     --------
     >>> uar_score(["a", "a", "a", "b"], ["a", "a", "a", "a"])
     0.5
+    >>> uar_score(["a", "a"], ["a", "c"])  # "c" is not a true class: no recall of its own
+    0.5
     """
-    return float(balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+    present = np.unique(np.asarray(y_true))
+    return float(recall_score(y_true, y_pred, labels=present, average="macro",
+                              sample_weight=sample_weight, zero_division=0))
 
 
 def wa_score(y_true, y_pred, sample_weight=None) -> float:
@@ -180,3 +193,58 @@ def wa_scorer(estimator, X, y, sample_weight=None) -> float:
     0.75
     """
     return wa_score(main_task_labels(estimator, y), estimator.predict(X), sample_weight)
+
+
+ALL = "all"
+"""Language label of the scores that pool every language."""
+
+
+def score_predictions(predictions: pd.DataFrame, by=("estimator", "fold")) -> pd.DataFrame:
+    """UAR, WA and test size of tidy predictions, per group of ``by``, per language and overall.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        One row per prediction with columns ``y_true``, ``y_pred``, ``language``
+        (``"all"`` when unknown) and the columns named in ``by``.
+    by : sequence of str, default=("estimator", "fold")
+        Columns to score separately, e.g. ``("estimator", "fold")`` for per-fold
+        scores or ``("estimator",)`` for the predictions pooled over folds.
+
+    Returns
+    -------
+    scores : DataFrame
+        The ``by`` columns, ``language`` (``"all"`` pools the languages of a
+        group), ``uar`` (over the classes present in that group's truth, see
+        :func:`uar_score`), ``wa`` and ``n_test``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> predictions = pd.DataFrame({"fold": [0, 0, 1, 1], "language": ["de", "en"] * 2,
+    ...                             "y_true": ["a", "b", "a", "b"],
+    ...                             "y_pred": ["a", "a", "a", "b"]})
+    >>> score_predictions(predictions, by=["fold"])
+       fold language  uar   wa  n_test
+    0     0      all  0.5  0.5       2
+    1     0       de  1.0  1.0       1
+    2     0       en  0.0  0.0       1
+    3     1      all  1.0  1.0       2
+    4     1       de  1.0  1.0       1
+    5     1       en  1.0  1.0       1
+    """
+    by = list(by)
+    rows = []
+    for key, part in predictions.groupby(by, sort=False):
+        scopes = [(ALL, part)]
+        if not (part["language"] == ALL).all():
+            scopes += list(part.groupby("language", sort=True))
+        for language, subset in scopes:
+            rows.append({
+                **dict(zip(by, key)),
+                "language": language,
+                "uar": uar_score(subset["y_true"], subset["y_pred"]),
+                "wa": wa_score(subset["y_true"], subset["y_pred"]),
+                "n_test": len(subset),
+            })
+    return pd.DataFrame(rows, columns=[*by, "language", "uar", "wa", "n_test"])

@@ -10,12 +10,24 @@ import pytest
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_msfl.corpora import DEFAULT_EMOTIONS
-from sklearn_msfl.evaluation import EvaluationResult, PairedComparison, _uar_score, evaluate
+from sklearn_msfl import evaluation
+from sklearn_msfl.evaluation import (
+    EvaluationResult,
+    PairedComparison,
+    SpeakerDependentFoldsWarning,
+    _check_inner_cv,
+    evaluate,
+)
+
+# Tests that split by utterance on purpose (hand-made folds, KFold) need no warning each.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn_msfl.evaluation.SpeakerDependentFoldsWarning"
+)
 
 
 # ----------------------------------------------------------------------------
@@ -135,13 +147,10 @@ def test_summary_mean_std_and_pooled(hand_result):
     assert row["n_folds"] == 2
     # a constant predictor has UAR 1/2 on every two-class subset
     assert summary.loc[("chance", "en"), "uar_mean"] == pytest.approx(0.5)
-
-
-def test_uar_score_ignores_predicted_classes_absent_from_truth():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # balanced_accuracy_score would warn here
-        assert _uar_score(["a", "a"], ["a", "b"]) == pytest.approx(0.5)
-        assert _uar_score(["a", "a", "b", "b"], ["a", "c", "b", "b"]) == pytest.approx(0.75)
+    # each fold tests one class of de (fold 0: 0, 0; fold 1: 1, 1), both classes of en
+    assert summary.loc[("echo", "de"), "complete_folds"] == 0
+    assert summary.loc[("echo", "en"), "complete_folds"] == 2
+    assert summary.loc[("echo", "all"), "complete_folds"] == 2
 
 
 # ----------------------------------------------------------------------------
@@ -214,16 +223,18 @@ def test_languages_from_X_column_and_explicit_override():
     y = np.array([0, 1] * 6)
     echo = EchoClassifier(column=0, id_column=1)
     estimator = make_pipeline(FunctionTransformer(lambda frame: frame[["pred", "id"]]), echo)
-    from_X = evaluate(estimator, X, y, cv=2, verbose=False)
+    folds = list(KFold(2).split(X))
+    from_X = evaluate(estimator, X, y, cv=folds, verbose=False)
     assert set(from_X.scores["language"]) == {"de", "ur", "all"}
     assert from_X.estimator_names == ["EchoClassifier"]
-    explicit = evaluate(estimator, X, y, languages=["fr"] * 12, cv=2, verbose=False)
+    explicit = evaluate(estimator, X, y, languages=["fr"] * 12, cv=folds, verbose=False)
     assert set(explicit.scores["language"]) == {"fr", "all"}
 
 
 def test_without_languages_only_pooled_rows():
     X = np.column_stack([np.zeros(20), np.arange(20)])
-    result = evaluate(EchoClassifier(), X, np.arange(20) % 2, cv=4, verbose=False)
+    result = evaluate(EchoClassifier(), X, np.arange(20) % 2, groups=np.arange(20) // 2, cv=4,
+                      verbose=False)
     assert set(result.scores["language"]) == {"all"}
     assert result.languages == ["all"]
     assert len(result.scores) == 4
@@ -284,7 +295,7 @@ def test_corpus_frame_as_X_is_split_by_speaker_by_default():
 def test_parallel_matches_sequential():
     X = np.column_stack([np.arange(24) % 3, np.arange(24)])
     y = (np.arange(24) // 2) % 3
-    kwargs = dict(languages=["de", "en"] * 12, cv=3, verbose=False)
+    kwargs = dict(languages=["de", "en"] * 12, groups=np.arange(24) // 3, cv=3, verbose=False)
     sequential = evaluate({"echo": EchoClassifier()}, X, y, n_jobs=1, **kwargs)
     with joblib.parallel_config(backend="threading"):  # no process start-up in the test budget
         parallel = evaluate({"echo": EchoClassifier()}, X, y, n_jobs=2, **kwargs)
@@ -295,9 +306,10 @@ def test_parallel_matches_sequential():
 def test_progress_bar_only_when_verbose(capsys):
     X = np.column_stack([np.zeros(10), np.arange(10)])
     y = np.arange(10) % 2
-    evaluate(EchoClassifier(), X, y, cv=2, verbose=False)
+    groups = np.arange(10) // 2
+    evaluate(EchoClassifier(), X, y, groups=groups, cv=2, verbose=False)
     assert capsys.readouterr().err == ""
-    evaluate(EchoClassifier(), X, y, cv=2, verbose=True)
+    evaluate(EchoClassifier(), X, y, groups=groups, cv=2, verbose=True)
     assert "evaluate" in capsys.readouterr().err
 
 
@@ -312,10 +324,20 @@ def test_compare_matches_scipy(hand_result):
     assert comparison.mean_a == pytest.approx(np.mean(echo))
     assert comparison.mean_b == pytest.approx(0.5)
     assert comparison.mean_difference == pytest.approx(np.mean(echo) - 0.5)
-    assert comparison.t_pvalue == pytest.approx(stats.ttest_rel(echo, chance).pvalue)
+    # corrected resampled t-test: n_test / n_train = 4 / 4 in both folds
+    diff = np.subtract(echo, chance)
+    t = diff.mean() / np.sqrt((1 / 2 + 4 / 4) * diff.var(ddof=1))
+    assert comparison.t_test == "corrected"
+    assert comparison.t_statistic == pytest.approx(t)
+    assert comparison.t_pvalue == pytest.approx(2 * stats.t.sf(abs(t), df=1))
+    plain = hand_result.compare("echo", "chance", t_test="plain")
+    assert plain.t_pvalue == pytest.approx(stats.ttest_rel(echo, chance).pvalue)
+    assert plain.t_pvalue < comparison.t_pvalue
     assert comparison.wilcoxon_pvalue == pytest.approx(stats.wilcoxon(echo, chance).pvalue)
     assert "Only 2 folds" in comparison.note
     assert "echo - chance (UAR, all)" in str(comparison)
+    assert "corrected resampled t-test" in str(comparison)
+    assert "paired t-test" in str(plain)
 
 
 def test_compare_per_language_and_wa(hand_result):
@@ -360,18 +382,20 @@ def test_confusion_matrix_drops_labels_absent_from_a_language():
 
 
 def test_markdown_table(hand_result):
-    table = hand_result.to_markdown()
+    table, note = hand_result.to_markdown().split("\n\n")
     lines = table.splitlines()
     assert [cell.strip() for cell in lines[0].split("|")] == [
-        "", "estimator", "metric", "de", "en", "all", "",
+        "", "estimator", "metric", "de", "en", "all", "mean", "",
     ]  # fmt: skip
     assert set(lines[1]) == {"|", "-"}
     assert len(lines) == 2 + 4  # header, rule, 2 estimators x (UAR, WA)
     echo_uar = [cell.strip() for cell in lines[2].split("|")[1:-1]]
-    assert echo_uar == ["echo", "UAR", "75.0 ± 35.4", "75.0 ± 35.4", "66.7 ± 47.1"]
+    # pooled over folds; no spread for de, whose folds test one class each
+    assert echo_uar == ["echo", "UAR", "75.0", "75.0 ± 35.4", "75.0 ± 47.1", "75.0"]
     # every line has the same width and the same number of cells
     assert len({len(line) for line in lines}) == 1
     assert len({line.count("|") for line in lines}) == 1
+    assert "pooled over folds" in note and "every class" in note
     fractions = hand_result.to_markdown(["wa"], percent=False, digits=2)
     assert "| 0.75 ± 0.35" in fractions and "UAR" not in fractions
 
@@ -401,7 +425,7 @@ def test_plots_render_to_files(hand_result, tmp_path):
     ax = hand_result.plot_languages()
     assert len(ax.patches) == 2 * 3  # estimators x (de, en, all)
     heights = [patch.get_height() for patch in ax.patches[:3]]
-    assert heights == pytest.approx([0.75, 0.75, 2 / 3])
+    assert heights == pytest.approx([0.75, 0.75, 0.75])  # pooled over folds
     ax.figure.savefig(tmp_path / "languages.png")
     plt.close("all")
     for name in ("confusion.png", "languages.png"):

@@ -1,0 +1,657 @@
+"""The outcome of :func:`~sklearn_msfl.evaluation.evaluate`: tables, paired tests and plots.
+
+Two kinds of scores are reported, and every table says which it shows:
+
+* **pooled** scores are computed once on the predictions of all folds together, so
+  that a language is scored over every one of its classes, even when a fold tests
+  only some of them (URDU speakers mostly speak a single emotion);
+* **fold** scores are computed per fold; their spread (std over folds) is shown
+  only where every fold tests every class of that language, since otherwise
+  per-fold UARs average different numbers of classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+from ._plotting import annotated_heatmap, import_pyplot
+from .metrics import ALL, score_predictions
+
+_METRICS = ("uar", "wa")
+T_TESTS = ("corrected", "plain")
+"""Paired t-tests: Nadeau & Bengio's corrected resampled t-test, and the plain one."""
+# Below this many paired folds the two-sided Wilcoxon test cannot reach p < 0.05
+# (its floor is 2 / 2**n: 0.0625 for 5 folds), and the t-tests have little power.
+_FEW_FOLDS = 6
+
+
+# ----------------------------------------------------------------------------
+# paired tests
+# ----------------------------------------------------------------------------
+@dataclass
+class PairedComparison:
+    """Paired comparison of two estimators over the same folds.
+
+    ``mean_difference`` is ``mean_a - mean_b``. ``t_statistic`` and ``t_pvalue``
+    (two-sided) come from the t-test named by ``t_test``:
+
+    * ``"corrected"`` (the default): the corrected resampled t-test of Nadeau and
+      Bengio (2003, *Machine Learning* 52), whose variance of the mean difference
+      is ``(1 / n_folds + n_test / n_train) * var`` instead of ``var / n_folds``.
+      Cross-validation folds share most of their training data, so their scores
+      are correlated and the plain t-test is optimistic;
+    * ``"plain"``: :func:`scipy.stats.ttest_rel`, which treats the folds as
+      independent.
+
+    ``wilcoxon_*`` come from :func:`scipy.stats.wilcoxon` over the per-fold
+    differences. ``note`` warns when there are too few folds for the tests to be
+    meaningful.
+
+    Examples
+    --------
+    >>> comparison = PairedComparison.from_scores(
+    ...     "msfl", "svm", [0.6, 0.7, 0.65], [0.5, 0.6, 0.6])
+    >>> round(comparison.mean_difference, 3)
+    0.083
+    >>> comparison.t_test, round(comparison.t_pvalue, 3), comparison.wilcoxon_pvalue
+    ('corrected', 0.087, 0.25)
+    >>> plain = PairedComparison.from_scores(
+    ...     "msfl", "svm", [0.6, 0.7, 0.65], [0.5, 0.6, 0.6], t_test="plain")
+    >>> round(plain.t_pvalue, 3)
+    0.038
+    """
+
+    a: str
+    b: str
+    metric: str
+    language: str
+    n_folds: int
+    mean_a: float
+    mean_b: float
+    mean_difference: float
+    std_difference: float
+    t_statistic: float
+    t_pvalue: float
+    wilcoxon_statistic: float
+    wilcoxon_pvalue: float
+    note: str = ""
+    t_test: str = "corrected"
+    test_train_ratio: float = np.nan
+
+    @classmethod
+    def from_scores(cls, a, b, scores_a, scores_b, *, metric="uar", language=ALL,
+                    t_test="corrected", test_train_ratio=None):
+        """Compare two paired sequences of per-fold scores.
+
+        Parameters
+        ----------
+        a, b : str
+            Names of the two estimators.
+        scores_a, scores_b : array-like of shape (n_folds,)
+            Their scores on the same folds.
+        metric : str, default="uar"
+        language : str, default="all"
+        t_test : {"corrected", "plain"}, default="corrected"
+            The t-test reported (see the class description).
+        test_train_ratio : float, default=None
+            ``n_test / n_train`` of the folds, for the corrected t-test. None
+            assumes k-fold cross-validation, where it is ``1 / (n_folds - 1)``.
+
+        Returns
+        -------
+        comparison : PairedComparison
+
+        Examples
+        --------
+        >>> c = PairedComparison.from_scores("a", "b", [0.7, 0.8], [0.6, 0.6])
+        >>> c.n_folds, round(c.mean_difference, 2), c.note[:12]
+        (2, 0.15, 'Only 2 folds')
+        """
+        if t_test not in T_TESTS:
+            raise ValueError(f"Unknown t_test {t_test!r}; choose from {T_TESTS}.")
+        scores_a = np.asarray(scores_a, dtype=float)
+        scores_b = np.asarray(scores_b, dtype=float)
+        if scores_a.shape != scores_b.shape or scores_a.ndim != 1:
+            raise ValueError("Paired scores need two 1-D sequences of equal length.")
+        diff = scores_a - scores_b
+        n = len(diff)
+        if test_train_ratio is None:
+            test_train_ratio = 1.0 / (n - 1) if n > 1 else np.nan
+        ratio = test_train_ratio if t_test == "corrected" else 0.0
+        t_stat, t_p = _t_test(diff, ratio)
+        w_stat, w_p = _wilcoxon(diff)
+        return cls(
+            a=a,
+            b=b,
+            metric=metric,
+            language=language,
+            n_folds=n,
+            mean_a=float(scores_a.mean()) if n else np.nan,
+            mean_b=float(scores_b.mean()) if n else np.nan,
+            mean_difference=float(diff.mean()) if n else np.nan,
+            std_difference=float(diff.std(ddof=1)) if n > 1 else np.nan,
+            t_statistic=t_stat,
+            t_pvalue=t_p,
+            wilcoxon_statistic=w_stat,
+            wilcoxon_pvalue=w_p,
+            note=_few_folds_note(n),
+            t_test=t_test,
+            test_train_ratio=float(test_train_ratio),
+        )
+
+    def __str__(self) -> str:
+        name = "corrected resampled t-test" if self.t_test == "corrected" else "paired t-test"
+        text = (
+            f"{self.a} - {self.b} ({self.metric.upper()}, {self.language}): "
+            f"{self.mean_difference:+.4f} over {self.n_folds} folds "
+            f"({self.mean_a:.4f} vs {self.mean_b:.4f}); {name} p={self.t_pvalue:.4g}, "
+            f"Wilcoxon signed-rank p={self.wilcoxon_pvalue:.4g}"
+        )
+        return f"{text}. {self.note}" if self.note else text
+
+
+def _t_test(diff: np.ndarray, test_train_ratio: float) -> tuple[float, float]:
+    """(t, two-sided p) of the mean difference, its variance inflated by ``test_train_ratio``.
+
+    ``test_train_ratio=0`` is the plain paired t-test. Identical scores give p = 1;
+    constant non-zero differences have no spread, so t would be infinite and p = 0
+    would read as certainty from as few as two folds: not defined (NaN).
+    """
+    n = len(diff)
+    if n < 2:
+        return np.nan, np.nan
+    if np.allclose(diff, 0.0):
+        return 0.0, 1.0
+    if np.allclose(diff, diff[0]):
+        return np.nan, np.nan
+    variance = (1.0 / n + test_train_ratio) * diff.var(ddof=1)
+    t = float(diff.mean() / np.sqrt(variance))
+    return t, float(2 * stats.t.sf(abs(t), df=n - 1))
+
+
+def _wilcoxon(diff: np.ndarray) -> tuple[float, float]:
+    if len(diff) < 2:
+        return np.nan, np.nan
+    if np.allclose(diff, 0.0):
+        return 0.0, 1.0
+    result = stats.wilcoxon(diff)
+    return float(result.statistic), float(result.pvalue)
+
+
+def _few_folds_note(n: int) -> str:
+    if n < 2:
+        return f"Only {n} fold(s): no paired test possible."
+    if n < _FEW_FOLDS:
+        floor = 2.0 / 2**n
+        return (
+            f"Only {n} folds: the tests have little power (the smallest attainable "
+            f"two-sided Wilcoxon p-value is {floor:.3g})."
+        )
+    return ""
+
+
+def _complete_folds(predictions: pd.DataFrame) -> pd.Series:
+    """Per (estimator, language): how many folds test every class of that language."""
+    both = predictions.assign(language=ALL)
+    if not (predictions["language"] == ALL).all():
+        both = pd.concat([both, predictions], ignore_index=True)
+    keys = ["estimator", "language"]
+    n_classes = both.groupby(keys)["y_true"].nunique()
+    per_fold = both.groupby([*keys, "fold"])["y_true"].nunique().reset_index()
+    per_fold = per_fold.merge(n_classes.rename("n_classes").reset_index(), on=keys)
+    complete = per_fold["y_true"] == per_fold["n_classes"]
+    return complete.groupby([per_fold[key] for key in keys]).sum()
+
+
+# ----------------------------------------------------------------------------
+# the result
+# ----------------------------------------------------------------------------
+@dataclass
+class EvaluationResult:
+    """Outcome of :func:`~sklearn_msfl.evaluation.evaluate`.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        Tidy per-fold scores with columns ``estimator``, ``fold``, ``language``
+        (``"all"`` pools the languages of a fold), ``uar`` (over the classes
+        present in that fold and language), ``wa``, ``n_test``, ``fit_time`` and
+        ``predict_time`` (seconds, for the whole fold).
+    predictions : DataFrame
+        One row per estimator and test sample: ``estimator``, ``fold``,
+        ``sample`` (position in ``X``), ``language``, ``y_true``, ``y_pred``.
+    labels : ndarray
+        Sorted main-task classes, the order of the confusion matrices.
+    folds : list of (train, test) index arrays
+        The folds every estimator was evaluated on; their sizes give the
+        ``n_test / n_train`` ratio of the corrected resampled t-test.
+    estimators : dict of str to list, or None
+        Fitted estimator of every fold, when ``return_estimators=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn_msfl.evaluation import evaluate
+    >>> X, y = make_classification(n_samples=60, random_state=0)
+    >>> speakers = np.arange(60) % 6
+    >>> result = evaluate(DummyClassifier(), X, y, groups=speakers, cv=3, verbose=False)
+    >>> result.estimator_names
+    ['DummyClassifier']
+    >>> result.scores.columns.tolist()
+    ['estimator', 'fold', 'language', 'uar', 'wa', 'n_test', 'fit_time', 'predict_time']
+    """
+
+    scores: pd.DataFrame
+    predictions: pd.DataFrame
+    labels: np.ndarray
+    folds: list = field(repr=False)
+    estimators: dict | None = field(default=None, repr=False)
+
+    @property
+    def estimator_names(self) -> list[str]:
+        """Estimator names in the order they were given."""
+        return list(dict.fromkeys(self.scores["estimator"]))
+
+    @property
+    def languages(self) -> list[str]:
+        """Languages in sorted order, followed by ``"all"``."""
+        found = sorted(set(self.scores["language"]) - {ALL})
+        return found + [ALL]
+
+    def _check_name(self, name: str) -> None:
+        if name not in self.estimator_names:
+            raise KeyError(f"Unknown estimator {name!r}; known: {self.estimator_names}.")
+
+    def _check_language(self, language) -> None:
+        if language is not None and language not in self.languages:
+            raise KeyError(f"Unknown language {language!r}; known: {self.languages}.")
+
+    def _check_metric(self, metric) -> None:
+        if metric not in _METRICS:
+            raise ValueError(f"Unknown metric {metric!r}; choose from {_METRICS}.")
+
+    def summary(self) -> pd.DataFrame:
+        """Pooled scores and fold statistics per estimator and language.
+
+        Returns
+        -------
+        summary : DataFrame
+            Indexed by (``estimator``, ``language``) with columns
+
+            * ``uar_pooled``, ``wa_pooled``: scores on the predictions of all
+              folds together, so over every class of the language: the
+              headline per-language scores;
+            * ``uar_mean``, ``uar_std``, ``wa_mean``, ``wa_std``: mean and std
+              (ddof=1) of the per-fold scores;
+            * ``n_folds``: folds that test that language; ``complete_folds``:
+              those of them that test every class of the language (the fold
+              statistics compare like with like only where the two are equal);
+            * ``fit_time``, ``predict_time``: mean seconds per fold.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X, y = np.zeros((60, 2)), np.arange(60) % 2
+        >>> speakers = np.arange(60) // 2  # every speaker says one of each class
+        >>> result = evaluate(DummyClassifier(), X, y, groups=speakers, cv=3, verbose=False)
+        >>> row = result.summary().loc[("DummyClassifier", "all")]
+        >>> float(row["uar_pooled"]), float(row["uar_mean"]), int(row["n_folds"])
+        (0.5, 0.5, 3)
+        """
+        aggregated = self.scores.groupby(["estimator", "language"], sort=False).agg(
+            uar_mean=("uar", "mean"),
+            uar_std=("uar", "std"),
+            wa_mean=("wa", "mean"),
+            wa_std=("wa", "std"),
+            n_folds=("fold", "nunique"),
+            fit_time=("fit_time", "mean"),
+            predict_time=("predict_time", "mean"),
+        )
+        pooled = score_predictions(self.predictions, ["estimator"])
+        pooled = pooled.set_index(["estimator", "language"])
+        aggregated["uar_pooled"] = pooled["uar"]
+        aggregated["wa_pooled"] = pooled["wa"]
+        complete = _complete_folds(self.predictions)
+        aggregated["complete_folds"] = complete.reindex(aggregated.index).fillna(0).astype(int)
+        order = pd.MultiIndex.from_product(
+            [self.estimator_names, self.languages], names=["estimator", "language"]
+        )
+        columns = ["uar_pooled", "wa_pooled", "uar_mean", "uar_std", "wa_mean", "wa_std",
+                   "n_folds", "complete_folds", "fit_time", "predict_time"]  # fmt: skip
+        return aggregated.reindex(order.intersection(aggregated.index, sort=False))[columns]
+
+    def language_mean(self, metric="uar") -> pd.Series:
+        """Mean over languages of each language's pooled score, per estimator.
+
+        This is the "pooled UAR" of multi-corpus benchmarks: every language (or
+        corpus, when ``languages`` names corpora) is scored on its predictions
+        pooled over folds, over all of its classes, and the languages count
+        equally whatever their size. Without languages it is the ``"all"`` score.
+
+        Parameters
+        ----------
+        metric : {"uar", "wa"}, default="uar"
+
+        Returns
+        -------
+        mean : Series
+            Indexed by estimator name.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X, y = np.zeros((8, 1)), np.array([0, 1, 0, 1, 0, 0, 0, 1])
+        >>> result = evaluate(DummyClassifier(strategy="constant", constant=0), X, y,
+        ...                   languages=["de"] * 4 + ["ur"] * 4, groups=np.arange(8) % 4,
+        ...                   cv=2, verbose=False)
+        >>> result.language_mean("wa").round(3).to_dict()
+        {'DummyClassifier': 0.625}
+        """
+        self._check_metric(metric)
+        summary = self.summary()[f"{metric}_pooled"]
+        languages = [language for language in self.languages if language != ALL] or [ALL]
+        table = summary.unstack("language").reindex(columns=languages)
+        return table.mean(axis=1).reindex(self.estimator_names).rename(f"{metric}_language_mean")
+
+    def to_markdown(self, metrics=_METRICS, *, percent=True, digits=1) -> str:
+        """Markdown table of the pooled scores per language, with the spread over folds.
+
+        Each cell is the score on the predictions pooled over folds (every class
+        of the language); ``± std`` is the standard deviation of the per-fold
+        scores, shown only where every fold tests every class of that language.
+        With several languages, ``mean`` is :meth:`language_mean`. A note under
+        the table says so.
+
+        Parameters
+        ----------
+        metrics : sequence of {"uar", "wa"}, default=("uar", "wa")
+            Rows per estimator.
+        percent : bool, default=True
+            Show scores in percent.
+        digits : int, default=1
+            Decimals shown.
+
+        Returns
+        -------
+        table : str
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X, y = np.zeros((60, 2)), np.arange(60) % 2
+        >>> result = evaluate({"chance": DummyClassifier()}, X, y, groups=np.arange(60) // 2,
+        ...                   cv=3, verbose=False)
+        >>> print(result.to_markdown())
+        | estimator | metric | all        |
+        |-----------|--------|------------|
+        | chance    | UAR    | 50.0 ± 0.0 |
+        | chance    | WA     | 50.0 ± 0.0 |
+        <BLANKLINE>
+        Scores on the predictions pooled over folds; ± std of the per-fold scores where every fold tests every class.
+        """
+        unknown = set(metrics) - set(_METRICS)
+        if unknown:
+            raise ValueError(f"Unknown metrics {sorted(unknown)}; choose from {_METRICS}.")
+        summary = self.summary()
+        scale = 100.0 if percent else 1.0
+        with_mean = len(self.languages) > 2
+        header = ["estimator", "metric", *self.languages] + (["mean"] if with_mean else [])
+        rows = []
+        for name in self.estimator_names:
+            for metric in metrics:
+                cells = [_pooled_cell(summary, (name, language), metric, scale, digits)
+                         for language in self.languages]
+                if with_mean:
+                    cells.append(f"{self.language_mean(metric)[name] * scale:.{digits}f}")
+                rows.append([name, metric.upper(), *cells])
+        note = ("Scores on the predictions pooled over folds; ± std of the per-fold scores "
+                "where every fold tests every class" + (" of that language" if with_mean else "")
+                + "." + (" mean: the mean over languages." if with_mean else ""))
+        return _markdown_table(header, rows) + "\n\n" + note
+
+    def compare(self, a: str, b: str, *, metric="uar", language=ALL,
+                t_test="corrected") -> PairedComparison:
+        """Paired comparison of estimators ``a`` and ``b`` over the folds.
+
+        Parameters
+        ----------
+        a, b : str
+            Estimator names; the difference is ``a - b``.
+        metric : {"uar", "wa"}, default="uar"
+        language : str, default="all"
+            Compare on one language's per-fold scores, or on the pooled ones.
+        t_test : {"corrected", "plain"}, default="corrected"
+            The corrected resampled t-test (Nadeau & Bengio 2003), with the
+            ``n_test / n_train`` ratio of :attr:`folds`, or the plain paired
+            t-test (optimistic: it treats overlapping folds as independent).
+            The Wilcoxon signed-rank test is reported either way.
+
+        Returns
+        -------
+        comparison : PairedComparison
+            Means, mean difference, the t-test and the Wilcoxon signed-rank test.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X, y = make_classification(n_samples=100, random_state=0)
+        >>> result = evaluate({"logreg": LogisticRegression(), "chance": DummyClassifier()},
+        ...                   X, y, groups=np.arange(100) % 10, cv=5, verbose=False)
+        >>> comparison = result.compare("logreg", "chance")
+        >>> comparison.n_folds, comparison.t_test, bool(comparison.mean_difference > 0)
+        (5, 'corrected', True)
+        """
+        self._check_metric(metric)
+        self._check_name(a)
+        self._check_name(b)
+        self._check_language(language)
+        subset = self.scores[self.scores["language"] == language]
+        table = subset.pivot(index="fold", columns="estimator", values=metric)
+        paired = table[[a, b]].dropna()
+        comparison = PairedComparison.from_scores(
+            a, b, paired[a], paired[b], metric=metric, language=language, t_test=t_test,
+            test_train_ratio=self._test_train_ratio(),
+        )
+        summary = self.summary()
+        incomplete = (summary.loc[[(a, language), (b, language)], "complete_folds"]
+                      < summary.loc[[(a, language), (b, language)], "n_folds"]).any()
+        if incomplete:
+            comparison.note = " ".join(filter(None, [comparison.note, (
+                f"Some folds do not test every class of {language!r}: its per-fold scores "
+                "average different classes.")]))
+        return comparison
+
+    def _test_train_ratio(self):
+        if not self.folds:
+            return None
+        return float(np.mean([len(test) / max(len(train), 1) for train, test in self.folds]))
+
+    def confusion_matrix(self, name: str, language=None, *, normalize=None) -> pd.DataFrame:
+        """Confusion matrix pooled over folds, rows true and columns predicted labels.
+
+        Parameters
+        ----------
+        name : str
+            Estimator name.
+        language : str, default=None
+            Restrict to one language's test samples (``None`` or ``"all"``: all).
+            Labels that occur neither as truth nor as prediction are dropped.
+        normalize : {"true", "pred", "all"}, default=None
+            As in :func:`sklearn.metrics.confusion_matrix`.
+
+        Returns
+        -------
+        matrix : DataFrame
+            Index ``true``, columns ``predicted``, both labelled with the classes.
+
+        Examples
+        --------
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn.model_selection import StratifiedKFold
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X = [[0]] * 6
+        >>> y = ["anger", "anger", "anger", "anger", "sadness", "sadness"]
+        >>> folds = list(StratifiedKFold(2).split(X, y))  # your own folds: used as they are
+        >>> result = evaluate({"majority": DummyClassifier()}, X, y, cv=folds, verbose=False)
+        >>> result.confusion_matrix("majority")  # doctest: +NORMALIZE_WHITESPACE
+        predicted  anger  sadness
+        true
+        anger          4        0
+        sadness        2        0
+        """
+        self._check_name(name)
+        self._check_language(language)
+        rows = self.predictions[self.predictions["estimator"] == name]
+        if language not in (None, ALL):
+            rows = rows[rows["language"] == language]
+        occurring = set(rows["y_true"]) | set(rows["y_pred"])
+        labels = [label for label in self.labels if label in occurring]
+        matrix = sk_confusion_matrix(
+            rows["y_true"], rows["y_pred"], labels=labels, normalize=normalize
+        )
+        return pd.DataFrame(
+            matrix,
+            index=pd.Index(labels, name="true"),
+            columns=pd.Index(labels, name="predicted"),
+        )
+
+    def plot_confusion_matrices(self, language=None, *, normalize="true"):
+        """One confusion-matrix heat map per estimator, side by side.
+
+        Parameters
+        ----------
+        language : str, default=None
+            Restrict to one language (``None``: all samples).
+        normalize : {"true", "pred", "all"} or None, default="true"
+            Row-normalised by default, so the diagonal shows per-class recall.
+
+        Returns
+        -------
+        figure : matplotlib.figure.Figure
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X, y = make_classification(n_samples=60, random_state=0)
+        >>> result = evaluate({"chance": DummyClassifier()}, X, y, groups=np.arange(60) % 6,
+        ...                   cv=3, verbose=False)
+        >>> len(result.plot_confusion_matrices().axes)
+        2
+        """
+        plt = import_pyplot()
+        names = self.estimator_names
+        figure, axes = plt.subplots(
+            1, len(names), figsize=(4.2 * len(names), 4.0), squeeze=False, layout="constrained"
+        )
+        for ax, name in zip(axes[0], names):
+            matrix = self.confusion_matrix(name, language, normalize=normalize)
+            annotated_heatmap(ax, matrix, ".2f" if normalize is not None else ".0f", "Blues",
+                              vmin=0, aspect="equal", colorbar_shrink=0.8)
+            ax.set_xlabel("predicted")
+            ax.set_ylabel("true")
+            ax.set_title(name if language in (None, ALL) else f"{name} ({language})")
+        return figure
+
+    def plot_languages(self, metric="uar", *, ax=None):
+        """Bar chart of the pooled score per language, error bars one std over folds.
+
+        The error bars are drawn only where every fold tests every class of the
+        language (see :meth:`summary`).
+
+        Parameters
+        ----------
+        metric : {"uar", "wa"}, default="uar"
+        ax : matplotlib Axes, default=None
+            Axes to draw into; a new figure when ``None``.
+
+        Returns
+        -------
+        ax : matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X, y = make_classification(n_samples=60, random_state=0)
+        >>> result = evaluate({"chance": DummyClassifier()}, X, y, groups=np.arange(60) % 6,
+        ...                   languages=["de", "en"] * 30, cv=3, verbose=False)
+        >>> [tick.get_text() for tick in result.plot_languages().get_xticklabels()]
+        ['de', 'en', 'all']
+        """
+        self._check_metric(metric)
+        plt = import_pyplot()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1.2 + 1.5 * len(self.languages), 3.5))
+        summary = self.summary()
+        names, languages = self.estimator_names, self.languages
+        width = 0.8 / len(names)
+        positions = np.arange(len(languages))
+        for i, name in enumerate(names):
+            rows = summary.loc[name].reindex(languages)
+            spread = rows[f"{metric}_std"].where(rows["complete_folds"] == rows["n_folds"])
+            ax.bar(
+                positions + (i - (len(names) - 1) / 2) * width,
+                rows[f"{metric}_pooled"],
+                width,
+                yerr=spread.fillna(0.0),
+                capsize=3,
+                label=name,
+            )
+        ax.set_xticks(positions, languages)
+        ax.set_ylabel(f"{metric.upper()} (pooled; ± std over folds)")
+        ax.set_ylim(0, 1)
+        ax.legend()
+        return ax
+
+
+# ----------------------------------------------------------------------------
+# formatting helpers
+# ----------------------------------------------------------------------------
+def _pooled_cell(summary, key, metric, scale, digits) -> str:
+    """Pooled score, with ``± std`` over folds where every fold tests every class."""
+    if key not in summary.index:
+        return "–"
+    row = summary.loc[key]
+    text = f"{row[f'{metric}_pooled'] * scale:.{digits}f}"
+    std = row[f"{metric}_std"]
+    if row["n_folds"] > 1 and row["complete_folds"] == row["n_folds"] and not np.isnan(std):
+        text += f" ± {std * scale:.{digits}f}"
+    return text
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured markdown table with padded columns (no tabulate needed)."""
+    cells = [header] + [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+
+    def line(row):
+        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |"
+
+    rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
+    return "\n".join([line(cells[0]), rule] + [line(row) for row in cells[1:]])
