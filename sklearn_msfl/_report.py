@@ -466,7 +466,7 @@ class EvaluationResult:
         table = subset.pivot(index="fold", columns="estimator", values=metric)
         paired = table[[a, b]].dropna()
         comparison = PairedComparison.from_scores(
-            a, b, paired[a], paired[b], metric=metric, language=language, t_test=t_test,
+            a, b, paired.iloc[:, 0], paired.iloc[:, 1], metric=metric, language=language, t_test=t_test,
             test_train_ratio=self._test_train_ratio(),
         )
         summary = self.summary()

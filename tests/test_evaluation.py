@@ -582,3 +582,151 @@ def test_constant_nonzero_differences_have_no_t_test_p_value():
     assert np.isnan(comparison.t_pvalue) and np.isnan(comparison.t_statistic)
     assert comparison.wilcoxon_pvalue == pytest.approx(stats.wilcoxon([0.1, 0.1]).pvalue)
     assert comparison.mean_difference == pytest.approx(0.1)
+
+
+# ----------------------------------------------------------------------------
+# issue 15 item 1: no silent speaker-dependent folds
+# ----------------------------------------------------------------------------
+def test_without_speakers_evaluate_refuses_utterance_folds():
+    X = np.column_stack([np.zeros(20), np.arange(20)])
+    y = np.arange(20) % 2
+    for cv in (None, 4):
+        with pytest.raises(ValueError, match="speaker-independent folds.*cv='utterance'"):
+            evaluate(EchoClassifier(), X, y, cv=cv, verbose=False)
+
+
+@pytest.mark.filterwarnings("error")
+def test_utterance_folds_only_on_request_and_with_a_warning():
+    X = np.column_stack([np.zeros(20), np.arange(20)])
+    y = np.arange(20) % 2
+    with pytest.warns(SpeakerDependentFoldsWarning, match="inflate.*10 points") as caught:
+        result = evaluate(EchoClassifier(), X, y, cv="utterance", verbose=False)
+    assert len(result.folds) == 5
+    assert caught[0].filename == __file__  # points at the caller's line
+    with pytest.warns(SpeakerDependentFoldsWarning, match="KFold ignores speakers"):
+        evaluate(EchoClassifier(), X, y, cv=KFold(2), verbose=False)
+    with pytest.raises(ValueError, match="only string is 'utterance'"):
+        evaluate(EchoClassifier(), X, y, cv="speaker", verbose=False)
+    # speaker-aware splitters and explicit index folds: no warning (filterwarnings=error)
+    evaluate(EchoClassifier(), X, y, groups=np.arange(20) // 2, cv=GroupKFold(2), verbose=False)
+    evaluate(EchoClassifier(), X, y, cv=list(KFold(2).split(X)), verbose=False)
+
+
+def test_searches_with_integer_cv_are_flagged():
+    X = np.column_stack([np.zeros(20), np.arange(20)])
+    y = np.arange(20) % 2
+    search = GridSearchCV(DummyClassifier(), {"strategy": ["prior", "uniform"]}, cv=2)
+    with pytest.warns(SpeakerDependentFoldsWarning, match="GridSearchCV in 'tuned' has cv=2.*"
+                                                          "StratifiedKFold"):
+        evaluate({"tuned": make_pipeline(FunctionTransformer(), search)}, X, y,
+                 groups=np.arange(20) // 2, cv=2, verbose=False)
+    # a multitask search with a 2-D y: scikit-learn uses unshuffled KFold
+    multitask = GridSearchCV(FakeMultitask(), {"column": [0]})
+    y2 = pd.DataFrame({"emotion": y, "language": ["de", "en"] * 10})
+    with pytest.warns(SpeakerDependentFoldsWarning, match="cv=None.*unshuffled KFold"):
+        _check_inner_cv({"msfl": multitask}, y2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _check_inner_cv({"ok": GridSearchCV(DummyClassifier(), {}, cv=GroupKFold(2))}, y)
+
+
+# ----------------------------------------------------------------------------
+# issue 15 item 2: per-language scores pooled over folds
+# ----------------------------------------------------------------------------
+def test_language_scores_are_pooled_over_folds_over_every_class():
+    # fold 0 tests samples 0-3 (ur: class 0 only), fold 1 samples 4-8 (ur: classes 0 and 1)
+    y = np.array([0, 1, 0, 0, 0, 1, 0, 1, 1])
+    pred = np.array([0, 1, 0, 0, 0, 1, 1, 1, 1])
+    languages = ["de", "de", "ur", "ur", "de", "de", "ur", "ur", "ur"]
+    folds = [(np.arange(4, 9), np.arange(4)), (np.arange(4), np.arange(4, 9))]
+    X = np.column_stack([pred, np.arange(9)])
+    result = evaluate(EchoClassifier(), X, y, languages=languages, cv=folds, verbose=False)
+    row = result.summary().loc[("EchoClassifier", "ur")]
+    # per fold: 1.0 (one class present) and 0.5 (class 0 missed, class 1 right)
+    assert row["uar_mean"] == pytest.approx(0.75)
+    # pooled: class 0 recall 2/3, class 1 recall 2/2
+    assert row["uar_pooled"] == pytest.approx(5 / 6)
+    assert row["wa_pooled"] == pytest.approx(4 / 5)
+    assert row["complete_folds"] == 1 and row["n_folds"] == 2
+    cells = [cell.strip() for cell in result.to_markdown().splitlines()[2].split("|")[1:-1]]
+    # de (perfect, both classes in both folds), ur (pooled, no ± as fold 0 lacks class 1),
+    # all, and the mean over languages (the "pooled UAR" of multi-corpus benchmarks)
+    assert cells[2:4] == ["100.0 ± 0.0", "83.3"]
+    assert result.language_mean()["EchoClassifier"] == pytest.approx((1 + 5 / 6) / 2)
+    assert cells[-1] == f"{100 * (1 + 5 / 6) / 2:.1f}"
+    note = result.compare("EchoClassifier", "EchoClassifier", language="ur").note
+    assert "every class of 'ur'" in note
+
+
+# ----------------------------------------------------------------------------
+# issue 15 item 3: corrected resampled t-test
+# ----------------------------------------------------------------------------
+def test_corrected_resampled_t_test():
+    a, b = np.array([0.62, 0.70, 0.66, 0.71, 0.64]), np.array([0.60, 0.64, 0.65, 0.66, 0.60])
+    diff = a - b
+    corrected = PairedComparison.from_scores("a", "b", a, b, test_train_ratio=0.25)
+    t = diff.mean() / np.sqrt((1 / 5 + 0.25) * diff.var(ddof=1))
+    assert corrected.t_statistic == pytest.approx(t)
+    assert corrected.t_pvalue == pytest.approx(2 * stats.t.sf(t, df=4))
+    # default ratio: k-fold, 1 / (k - 1)
+    kfold = PairedComparison.from_scores("a", "b", a, b)
+    assert kfold.test_train_ratio == pytest.approx(0.25) and kfold.t_pvalue == corrected.t_pvalue
+    plain = PairedComparison.from_scores("a", "b", a, b, t_test="plain")
+    assert plain.t_pvalue == pytest.approx(stats.ttest_rel(a, b).pvalue)
+    assert plain.t_pvalue < corrected.t_pvalue
+    assert corrected.wilcoxon_pvalue == plain.wilcoxon_pvalue
+    with pytest.raises(ValueError, match="Unknown t_test"):
+        PairedComparison.from_scores("a", "b", a, b, t_test="welch")
+
+
+# ----------------------------------------------------------------------------
+# issue 12 item 2: the progress bar names the fold running now, one bar per estimator
+# ----------------------------------------------------------------------------
+EVENTS = []
+
+
+class RecordingBar:
+    def __init__(self, total=None, desc="", unit=None, disable=False):
+        EVENTS.append(("bar", desc, total))
+
+    def set_postfix_str(self, text, refresh=True):
+        EVENTS.append(("postfix", text))
+
+    def update(self, n=1):
+        EVENTS.append(("update",))
+
+    def close(self):
+        EVENTS.append(("close",))
+
+
+class LoggingEcho(EchoClassifier):
+    def __init__(self, column=0, id_column=1, tag=""):
+        super().__init__(column, id_column)
+        self.tag = tag
+
+    def fit(self, X, y):
+        EVENTS.append(("fit", self.tag))
+        return super().fit(X, y)
+
+
+def test_progress_names_the_running_estimator_and_fold(monkeypatch):
+    monkeypatch.setattr(evaluation, "tqdm", RecordingBar)
+    EVENTS.clear()
+    X = np.column_stack([np.zeros(12), np.arange(12)])
+    evaluate({"fast": LoggingEcho(tag="fast"), "slow": LoggingEcho(tag="slow")}, X,
+             np.arange(12) % 2, groups=np.arange(12) // 2, cv=3, verbose=True)
+    bars = [event for event in EVENTS if event[0] == "bar"]
+    assert bars == [("bar", "evaluate fast", 3), ("bar", "evaluate slow", 3)]
+    bar, postfix, fits = None, None, {"fast": 0, "slow": 0}
+    for event in EVENTS:
+        if event[0] == "bar":
+            bar = event[1]
+        elif event[0] == "postfix":
+            postfix = event[1]
+        elif event[0] == "fit":
+            tag = event[1]
+            fits[tag] += 1
+            assert bar == f"evaluate {tag}"
+            assert postfix == f"running fold {fits[tag]}/3"
+    assert fits == {"fast": 3, "slow": 3}
+    assert EVENTS[-2][0] == "update" and EVENTS[-1] == ("close",)
