@@ -129,6 +129,13 @@ class CorpusSpeakerKFold(BaseCrossValidator):
     speakers are very unbalanced (URDU). Plain ``GroupKFold`` on a pooled frame can instead
     leave a corpus out of some test folds.
 
+    A corpus with fewer speakers than ``n_splits`` (at least 2, e.g. the 4 speakers of SAVEE
+    or CASIA with ``n_splits=5``) gets ``n_speakers`` folds of its own: leave one speaker out
+    within that corpus, each speaker tested exactly once, in the folds that hold the fewest
+    utterances once the larger corpora are placed. The remaining folds test no speaker of
+    that corpus, so its per-fold scores come from fewer folds; score it on the predictions
+    pooled over folds (:meth:`~sklearn_msfl.evaluation.EvaluationResult.summary`).
+
     The corpus and speaker of each sample reach :meth:`split` as described in
     :mod:`sklearn_msfl.model_selection`: ``groups=df[["corpus", "speaker"]]``; or speaker IDs
     as ``groups`` with ``corpus`` given here or as a column of a DataFrame ``X``; or
@@ -137,7 +144,8 @@ class CorpusSpeakerKFold(BaseCrossValidator):
     Parameters
     ----------
     n_splits : int, default=5
-        Number of folds, at least 2; every corpus needs at least this many speakers.
+        Number of folds, at least 2. A corpus with fewer speakers (but at least 2) gets
+        one fold per speaker; all corpora together need at least ``n_splits`` speakers.
     shuffle : bool, default=False
         Whether to randomise the order of speakers with equal utterance counts and which folds
         the speakers of each corpus share, instead of a deterministic order.
@@ -244,8 +252,8 @@ class CorpusSpeakerKFold(BaseCrossValidator):
         Raises
         ------
         ValueError
-            If a corpus has fewer speakers than ``n_splits``, or corpus or speaker labels are
-            missing.
+            If a corpus has a single speaker, all corpora together have fewer speakers than
+            ``n_splits``, or corpus or speaker labels are missing.
 
         Examples
         --------
@@ -269,12 +277,13 @@ class CorpusSpeakerKFold(BaseCrossValidator):
         corpus_names = table["corpus"].unique()
         if rng is not None:
             corpus_names = rng.permutation(corpus_names)
+        corpus_names = self._small_corpora_last(table, corpus_names)
         for corpus in corpus_names:
             rows = np.flatnonzero(table["corpus"].to_numpy() == corpus)
-            if len(rows) < self.n_splits:
+            if len(rows) < 2:
                 raise ValueError(
-                    f"corpus {corpus!r} has {len(rows)} speakers, fewer than n_splits="
-                    f"{self.n_splits}; lower n_splits or drop that corpus"
+                    f"corpus {corpus!r} has a single speaker: no speaker-independent test "
+                    "within it is possible; drop it or test it with LeaveOneCorpusOut"
                 )
             if rng is not None:
                 rows = rng.permutation(rows)
@@ -289,7 +298,18 @@ class CorpusSpeakerKFold(BaseCrossValidator):
                 folds[row] = fold
                 corpus_sizes[fold] += table["n_samples"].iat[row]
                 overall_sizes[fold] += table["n_samples"].iat[row]
+        if (overall_sizes == 0).any():
+            raise ValueError(
+                f"only {len(table)} speakers in all, fewer than n_splits={self.n_splits}: "
+                "some folds would test nothing; lower n_splits"
+            )
         return folds
+
+    def _small_corpora_last(self, table: pd.DataFrame, corpus_names) -> list:
+        """Corpora with fewer speakers than folds go last, into the lightest folds by then."""
+        n_speakers = table.groupby("corpus")["speaker"].size()
+        small = [name for name in corpus_names if n_speakers[name] < self.n_splits]
+        return [name for name in corpus_names if name not in small] + small
 
 
 class LeaveOneSpeakerOut(BaseCrossValidator):

@@ -111,10 +111,34 @@ def test_speaker_ids_need_only_be_unique_within_a_corpus():
     assert len(list(LeaveOneSpeakerOut().split(frame))) == 5
 
 
+def test_corpus_with_fewer_speakers_than_folds_leaves_one_speaker_out_within_it():
+    # SAVEE and CASIA have 4 speakers each: with 5 folds, one fold per speaker
+    sizes = {"emodb": SPEAKER_SIZES["emodb"], "savee": [120] * 4, "casia": [50, 60, 70, 80]}
+    frame = make_frame(sizes)
+    speakers = (frame["corpus"] + "/" + frame["speaker"]).to_numpy()
+    folds = list(CorpusSpeakerKFold(5).split(frame))
+    assert len(folds) == 5
+    tested = np.concatenate([test for _, test in folds])
+    assert np.array_equal(np.sort(tested), np.arange(len(frame)))  # every row tested once
+    for train, test in folds:
+        assert not set(speakers[train]) & set(speakers[test])
+        assert "emodb" in set(frame["corpus"].iloc[test])
+    for corpus in ("savee", "casia"):
+        per_fold = [frame["speaker"].iloc[test][frame["corpus"].iloc[test] == corpus].nunique()
+                    for _, test in folds]
+        assert sorted(per_fold) == [0, 1, 1, 1, 1]  # each speaker in its own fold
+    # the small corpora fill the lightest folds, not the same one
+    empty = [next(i for i, (_, test) in enumerate(folds)
+                  if corpus not in set(frame["corpus"].iloc[test])) for corpus in ("savee", "casia")]
+    assert empty[0] != empty[1]
+
+
 def test_errors():
-    frame = make_frame({"a": [3, 3, 3], "b": [2, 2]})
-    with pytest.raises(ValueError, match="corpus 'b' has 2 speakers, fewer than n_splits=3"):
-        list(CorpusSpeakerKFold(3).split(frame))
+    frame = make_frame({"a": [3, 3, 3], "b": [2]})
+    with pytest.raises(ValueError, match="corpus 'b' has a single speaker"):
+        list(CorpusSpeakerKFold(2).split(frame))
+    with pytest.raises(ValueError, match="only 4 speakers in all, fewer than n_splits=5"):
+        list(CorpusSpeakerKFold(5).split(make_frame({"a": [3, 3], "b": [2, 2]})))
     with pytest.raises(ValueError, match="at least 2"):
         CorpusSpeakerKFold(1)
     with pytest.raises(ValueError, match="random_state"):
@@ -232,12 +256,20 @@ def test_on_real_corpora(corpora_dir):
     from sklearn_msfl.corpora import load_corpora
 
     frame = load_corpora(corpora_dir)
+    three = frame[frame["corpus"].isin(["emodb", "ravdess", "urdu"])].reset_index(drop=True)
     test_sizes = []
-    for train, test in CorpusSpeakerKFold(5).split(frame):
-        tested = frame.iloc[test]
+    for train, test in CorpusSpeakerKFold(5).split(three):
+        tested = three.iloc[test]
         assert set(tested["corpus"]) == {"emodb", "ravdess", "urdu"}
-        assert set(frame["speaker"].iloc[train]).isdisjoint(tested["speaker"])
+        assert set(three["speaker"].iloc[train]).isdisjoint(tested["speaker"])
         test_sizes.append(tested.groupby("corpus").size().to_dict())
     # URDU's 400 four-emotion utterances (speakers from 2 to 80 files) give 80 per fold.
     assert [sizes["urdu"] for sizes in test_sizes] == [80] * 5
-    assert LeaveOneSpeakerOut().get_n_splits(frame) == 63
+    # SAVEE and CASIA (4 speakers each) get one fold per speaker among the 5
+    speakers = (frame["corpus"] + "/" + frame["speaker"]).to_numpy()
+    tested_once = np.zeros(len(frame), dtype=int)
+    for train, test in CorpusSpeakerKFold(5).split(frame):
+        assert set(speakers[train]).isdisjoint(speakers[test])
+        tested_once[test] += 1
+    assert (tested_once == 1).all()
+    assert LeaveOneSpeakerOut().get_n_splits(three) == 63
