@@ -119,3 +119,42 @@ def test_unfitted_search_over_multitask_estimator_is_multitask():
 
     assert is_multitask(GridSearchCV(MultitaskSERClassifier(), {"dropout": [0.1, 0.2]}))
     assert not is_multitask(GridSearchCV(SVC(), {"C": [1, 10]}))
+
+
+def test_uar_is_silent_about_predicted_classes_absent_from_truth():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # balanced_accuracy_score warns here
+        assert uar_score(["a", "a"], ["a", "b"]) == pytest.approx(0.5)
+        assert uar_score(["a", "a", "b", "b"], ["a", "c", "b", "b"]) == pytest.approx(0.75)
+    weights = [1, 3, 1, 1]
+    assert uar_score(["a", "a", "b", "b"], ["a", "b", "b", "b"], weights) == pytest.approx(
+        (1 / 4 + 1) / 2
+    )
+
+
+def test_main_task_labels_rejects_y_without_columns():
+    with pytest.raises(ValueError, match="without columns"):
+        main_task_labels(None, pd.DataFrame(index=range(3)))
+    with pytest.raises(ValueError, match="no columns"):
+        main_task_labels(None, np.zeros((3, 0)))
+
+
+def test_score_predictions_per_group_and_language():
+    from sklearn_msfl.metrics import score_predictions
+
+    predictions = pd.DataFrame({
+        "estimator": "m", "fold": [0, 0, 0, 1, 1, 1],
+        "language": ["de", "de", "ur", "de", "ur", "ur"],
+        "y_true": ["a", "b", "a", "a", "a", "b"], "y_pred": ["a", "a", "a", "a", "b", "b"],
+    })
+    per_fold = score_predictions(predictions).set_index(["fold", "language"])
+    assert per_fold.loc[(0, "all"), "uar"] == pytest.approx((1 + 0) / 2)
+    assert per_fold.loc[(1, "ur"), "uar"] == pytest.approx((0 + 1) / 2)
+    assert per_fold.loc[(1, "de"), "n_test"] == 1
+    pooled = score_predictions(predictions, by=["estimator"]).set_index("language")
+    assert pooled.loc["ur", "uar"] == pytest.approx((1 / 2 + 1) / 2)
+    assert pooled.loc["all", "wa"] == pytest.approx(4 / 6)
+    unlabelled = score_predictions(predictions.assign(language="all"), by=["fold"])
+    assert unlabelled["language"].tolist() == ["all", "all"]
