@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from ._audio_files import AUDIO_EXTENSIONS, find_audio_files
 
 __all__ = ["main", "build_parser"]
 
@@ -77,7 +78,6 @@ META_COLUMNS = frozenset({
 _KNOWN_FEATURE_SETS = ("IS10", "eGeMAPSv02", "IS09", "ComParE_2016", "GeMAPSv01b",
                        "emobase", "IS11", "IS12", "IS13")
 
-_AUDIO_SUFFIXES = (".wav", ".flac")
 _TABLE_SUFFIXES = (".csv", ".parquet", ".npz")
 
 
@@ -132,8 +132,9 @@ def _add_extraction_options(parser) -> None:
                        help="feature cache folder: items extracted before are not extracted "
                             "again, so an interrupted run resumes")
     group.add_argument("--on-error", choices=("nan", "raise"), default="nan",
-                       help="bad audio: 'nan' drops it with a warning naming the files, "
-                            "'raise' stops at the first")
+                       help="bad audio (missing, unreadable, too short): 'nan' keeps its row "
+                            "with NaN features and warns naming the files (train and evaluate "
+                            "then leave those rows out), 'raise' stops at the first")
 
 
 def _add_data_options(parser, labels=True) -> None:
@@ -149,8 +150,9 @@ def _add_data_options(parser, labels=True) -> None:
         group.add_argument("--labels", default=None, metavar="FILE",
                            help="labels for --features when they are not in it (.csv)")
         group.add_argument("--tasks", default="emotion,language", metavar="LIST",
-                           help="comma-separated tasks, main first; TASK=COLUMN reads another "
-                                "column")
+                           help="comma-separated tasks, main first, each with 2 or more "
+                                "classes (one language: e.g. emotion,gender or emotion); "
+                                "TASK=COLUMN reads another column")
 
 
 def _add_model_options(parser) -> None:
@@ -199,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
                f"-o emodb.parquet\n\n{EXIT_STATUS_HELP}",
     )
     extract.add_argument("inputs", nargs="*", metavar="AUDIO",
-                         help="audio files or folders (searched recursively for .wav/.flac)")
+                         help="audio files or folders (searched recursively for "
+                              f"{', '.join(AUDIO_EXTENSIONS)}; other formats by file name)")
     extract.add_argument("-o", "--output", required=True, metavar="FILE",
                          help="the feature file to write (.csv, .parquet or .npz)")
     _add_data_options(extract, labels=False)
@@ -241,7 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--folds", type=int, default=5, metavar="K",
                           help="number of folds (every corpus needs K speakers)")
     evaluate.add_argument("--baseline", choices=("none", "svm"), default="none",
-                          help="also evaluate a baseline on the same folds and compare")
+                          help="also evaluate a baseline on the same folds and compare; svm: "
+                               "standardised features, RBF SVC with C and gamma chosen by a "
+                               "grid search scoring UAR on inner speaker-independent folds "
+                               "(sklearn_msfl.baselines.make_svm_baseline, as the benchmark)")
     evaluate.add_argument("-o", "--output", default=None, metavar="FILE",
                           help="also write the per-fold scores as CSV")
     _add_extraction_options(evaluate)
@@ -444,18 +450,32 @@ def _audio_files(inputs) -> list[str]:
     for entry in inputs:
         path = Path(entry).expanduser()
         if path.is_dir():
-            found = sorted(
-                str(p) for p in path.rglob("*")
-                if p.suffix.lower() in _AUDIO_SUFFIXES and not p.name.startswith(".")
-            )
+            found = [str(p) for p in find_audio_files(path)]
             if not found:
-                raise _CommandError(f"no .wav or .flac files in folder {entry}")
+                raise _CommandError(
+                    f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in folder {entry}")
             files += found
-        elif path.exists() or path.suffix.lower() in _AUDIO_SUFFIXES:
+        elif path.exists() or path.suffix.lower() in AUDIO_EXTENSIONS:
             files.append(str(path))  # a missing file is reported by the extractor
         else:
             raise _CommandError(f"no such file or folder: {entry}")
     return files
+
+
+def _model_path(path: str) -> str:
+    """The model file to read, checked: a folder or a missing file gets a clear message."""
+    if Path(path).expanduser().is_dir():
+        raise _CommandError(
+            f"{path} is a folder; MODEL is a model file written by 'msfl train -o FILE'"
+        )
+    if not Path(path).expanduser().exists():
+        raise _CommandError(f"model file not found: {path}")
+    return path
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    """``"1 class"``, ``"4 classes"``."""
+    return f"{n} {singular if n == 1 else plural}"
 
 
 # --------------------------------------------------------------------------- #
@@ -635,7 +655,28 @@ def _with_labels(args, table: _FeatureTable, tasks):
     if not keep.any():
         raise _CommandError("no item has both features and labels")
     meta = meta.reset_index(drop=True)[keep].reset_index(drop=True)
-    return _FeatureTable(meta, X[keep], table.names), y[keep].reset_index(drop=True)
+    y = y[keep].reset_index(drop=True)
+    _check_task_classes(y, meta, used={series.name for series in columns.values()})
+    return _FeatureTable(meta, X[keep], table.names), y
+
+
+def _check_task_classes(y, meta, used) -> None:
+    """Every task needs two classes; say how to choose others (single-language data)."""
+    for task in y.columns:
+        classes = y[task].unique()
+        if len(classes) >= 2:
+            continue
+        main = y.columns[0]
+        others = [column for column in ("gender", "language", "corpus")
+                  if column in meta.columns and column not in used
+                  and meta[column].nunique() >= 2]
+        examples = [f"--tasks {main},{column}" for column in others] + [
+            f"--tasks {main} (one task)" if task != main else f"--tasks {task}=COLUMN"]
+        raise _CommandError(
+            f"task {task!r} has {_count(len(classes), 'class', 'classes')} "
+            f"({', '.join(map(str, classes))}) in these data; every task needs 2 or more. "
+            f"Choose the tasks with --tasks, main first, e.g. {' or '.join(examples)}"
+        )
 
 
 def _recognise_feature_set(args, names):
@@ -682,7 +723,7 @@ def _cmd_extract(args) -> int:
     _write_table(table, args.output)
     n_bad = int(np.isnan(np.asarray(table.X)).all(axis=1).sum())
     _note(args, f"wrote {len(table.meta)} rows x {len(table.names)} features to {args.output}"
-                + (f" ({n_bad} rows of NaN for bad audio)" if n_bad else ""))
+                + (f" ({_count(n_bad, 'row', 'rows')} of NaN for bad audio)" if n_bad else ""))
     return EXIT_OK
 
 
@@ -694,9 +735,13 @@ def _cmd_train(args) -> int:
     from .persistence import save_model
 
     params = _estimator_params(args)
+    if Path(args.output).expanduser().is_dir():
+        raise _CommandError(f"{args.output} is a folder; -o names the model file to write, "
+                            f"e.g. {Path(args.output) / 'model.msfl'}")
     (table, y), smile = _labelled_data(args)
+    classes = (f"{t} ({_count(y[t].nunique(), 'class', 'classes')})" for t in y.columns)
     _note(args, f"training on {len(y)} items, {len(table.names)} features, tasks "
-                f"{', '.join(f'{t} ({y[t].nunique()} classes)' for t in y.columns)}")
+                f"{', '.join(classes)}")
     model = MultitaskSERClassifier(**params).fit(table.X, y)
     if smile is not None:
         # A saved model should not depend on this machine's folders or cores.
@@ -730,10 +775,8 @@ def _model_summary(model) -> str:
 def _cmd_evaluate(args) -> int:
     """``msfl evaluate``: speaker-independent cross-validation, markdown table."""
     import pandas as pd
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
 
+    from .baselines import make_svm_baseline
     from .estimator import MultitaskSERClassifier
     from .evaluation import evaluate
     from .model_selection import CorpusSpeakerKFold
@@ -751,9 +794,11 @@ def _cmd_evaluate(args) -> int:
     groups = pd.DataFrame({"corpus": corpus.astype(str), "speaker": meta["speaker"].astype(str)})
     estimators = {"msfl": MultitaskSERClassifier(**params)}
     if args.baseline == "svm":
-        estimators["svm"] = make_pipeline(StandardScaler(), SVC(class_weight="balanced"))
+        # The benchmark's SVM; its inner folds find the speakers of a fold's rows by index.
+        estimators["svm"] = make_svm_baseline(groups)
+    X = pd.DataFrame(table.X, columns=table.names)
     languages = meta["language"].astype(str).to_numpy() if "language" in meta.columns else None
-    result = evaluate(estimators, table.X, y, groups=groups, languages=languages,
+    result = evaluate(estimators, X, y, groups=groups, languages=languages,
                       cv=CorpusSpeakerKFold(n_splits=args.folds), verbose=not args.quiet)
     print(result.to_markdown())
     if args.baseline != "none":
@@ -828,7 +873,7 @@ def _cmd_predict(args) -> int:
 
     output_format = args.format or (
         "json" if args.output and args.output.lower().endswith(".json") else "csv")
-    model = load_model(args.model, device=args.device)
+    model = load_model(_model_path(args.model), device=args.device)
     final, X, rows, _, _ = _model_inputs(args, model)
     good = np.isfinite(X).all(axis=1)
     results = {}
@@ -902,7 +947,7 @@ def _cmd_explain(args) -> int:
         raise _CommandError(f"explanations are not available here ({error})") from error
     if args.top < 1:
         raise _UsageError(f"--top must be positive, got {args.top}")
-    model = load_model(args.model, device=args.device)
+    model = load_model(_model_path(args.model), device=args.device)
     final, X, _, names, meta = _model_inputs(args, model)
     by = None
     if args.by is not None:

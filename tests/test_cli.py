@@ -141,6 +141,82 @@ def test_runtime_error_is_one_line_on_stderr_unless_debug(tmp_path):
     assert result.stderr.rstrip().endswith(f"no such file or folder: {tmp_path / 'missing'}")
 
 
+def test_extract_help_says_what_on_error_nan_does(capsys):
+    status, out, _ = run_main(capsys, "extract", "--help")
+    assert status == 0
+    text = " ".join(out.split())
+    assert "'nan' keeps its row with NaN features and warns naming the files" in text
+    assert "drops" not in text
+
+
+def test_a_folder_where_a_model_file_is_expected(capsys, tmp_path, features_csv):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for command in ("predict", "explain"):
+        status, _, err = run_main(capsys, command, folder, "a.wav")
+        assert status == 1
+        assert err == (f"msfl {command}: error: {folder} is a folder; MODEL is a model file "
+                       "written by 'msfl train -o FILE'\n")
+    status, _, err = run_main(capsys, "train", "--features", features_csv, "-o", folder)
+    assert status == 1 and "Errno" not in err
+    assert f"{folder} is a folder; -o names the model file to write" in err
+
+
+def test_folders_pick_up_every_audio_format(capsys, tmp_path):
+    from sklearn_msfl.cli import _audio_files
+
+    signals, _ = make_emotional_speech(3, n_languages=1, duration=0.5, random_state=0)
+    folder = tmp_path / "audio"
+    (folder / "sub").mkdir(parents=True)
+    for signal, name in zip(signals, ["a.mp3", "sub/b.OGG", "c.wav"], strict=True):
+        soundfile.write(folder / name, signal, 16000)
+    (folder / "notes.txt").write_text("not audio")
+    expected = [str(folder / name) for name in ("a.mp3", "c.wav", "sub/b.OGG")]
+    assert _audio_files([folder]) == expected
+    status, _, err = run_main(capsys, "extract", folder, "--feature-set", "eGeMAPSv02",
+                              "-o", tmp_path / "f.csv")
+    assert status == 0, err
+    table = pd.read_csv(tmp_path / "f.csv")
+    assert table["file"].tolist() == expected
+    assert table.drop(columns="file").notna().all().all()
+
+
+def test_train_on_one_language_says_how_to_choose_tasks(capsys, corpus, features_csv, tmp_path):
+    labels = pd.read_csv(corpus / "labels.csv").assign(language="de")
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    data = ["--features", features_csv, "--labels", tmp_path / "labels.csv"]
+    status, _, err = run_main(capsys, "train", *data, *FAST, "-o", tmp_path / "m.msfl")
+    assert status == 1
+    assert ("task 'language' has 1 class (de) in these data; every task needs 2 or more. "
+            "Choose the tasks with --tasks, main first, e.g. --tasks emotion,gender or "
+            "--tasks emotion (one task)") in err
+    status, _, err = run_main(capsys, "train", *data, "--tasks", "emotion,gender", *FAST,
+                              "-o", tmp_path / "m.msfl")
+    assert status == 0, err
+    assert "tasks emotion (4 classes), gender (2 classes)" in err
+
+
+def test_evaluate_svm_baseline_is_the_tuned_svm(capsys, corpus, features_csv, monkeypatch):
+    import sklearn_msfl.baselines as baselines
+
+    built, make = [], baselines.make_svm_baseline
+
+    def spy(*args, **kwargs):
+        built.append(make(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(baselines, "make_svm_baseline", spy)
+    status, out, err = run_main(capsys, "evaluate", "-q", "--features", features_csv,
+                                "--labels", corpus / "labels.csv", "--folds", "2",
+                                "--baseline", "svm", *FAST)
+    assert status == 0, err
+    (search,) = built
+    assert set(search.param_grid) == {"svc__C", "svc__gamma"}
+    assert isinstance(search.cv, baselines.InnerSpeakerKFold)
+    assert list(search.cv.speakers.columns) == ["corpus", "speaker"]
+    assert len(search.cv.speakers) == 24
+
+
 def test_runtime_errors_in_process(capsys, tmp_path, features_csv):
     status, _, err = run_main(capsys, "predict", tmp_path / "missing.msfl", "a.wav")
     assert status == 1 and err.startswith("msfl predict: error: model file not found")
@@ -172,7 +248,7 @@ def test_extract_formats_agree_and_bad_audio_is_named(capsys, corpus, features_c
                                   "--cache", cache, "--feature-set", "is10")
         assert status == 0, err
         assert "broken.wav" in err and "could not be processed" in err
-        assert "(1 rows of NaN for bad audio)" in err
+        assert "(1 row of NaN for bad audio)" in err
 
     from sklearn_msfl.cli import _read_table
 

@@ -1,0 +1,212 @@
+"""Baselines that MSFL is compared with: :func:`make_svm_baseline`, the tuned SVM.
+
+The benchmark and ``msfl evaluate --baseline svm`` build the same model here, so that a
+comparison on the command line reports what the benchmark reports: standardised features,
+an RBF support vector machine, ``C`` and ``gamma`` chosen by a grid search that scores UAR on
+speakers the training folds have not seen (:class:`InnerSpeakerKFold`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import BaseCrossValidator, GridSearchCV, GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from .metrics import uar_scorer
+from .model_selection import CorpusSpeakerKFold
+
+__all__ = ["SVM_PARAM_GRID", "InnerSpeakerKFold", "make_svm_baseline"]
+
+#: Default search space of :func:`make_svm_baseline` (``C`` and ``gamma`` of the RBF SVC).
+SVM_PARAM_GRID = {"svc__C": [0.1, 1.0, 10.0, 100.0], "svc__gamma": ["scale", 1e-4, 1e-3, 1e-2]}
+
+
+class InnerSpeakerKFold(BaseCrossValidator):
+    """Speaker-independent folds for a search nested in another cross-validation.
+
+    An outer loop such as :func:`~sklearn_msfl.evaluation.evaluate` or
+    :func:`~sklearn.model_selection.cross_validate` fits the search on a subset of rows and
+    may pass it no ``groups``. The speakers of those rows are then looked up by the index of
+    the feature frame ``X`` in ``speakers``; ``groups`` given to ``split`` take precedence.
+    The folds are :class:`~sklearn_msfl.model_selection.CorpusSpeakerKFold`'s (unseen speakers
+    of every corpus), fewer of them when a corpus of the rows has fewer speakers than
+    ``n_splits``, and :class:`~sklearn.model_selection.GroupKFold`'s over speakers when a
+    corpus has only one speaker or no corpus is known.
+
+    Parameters
+    ----------
+    speakers : pandas.DataFrame, default=None
+        A ``speaker`` column and optionally a ``corpus`` column, indexed like the rows of the
+        feature frames that ``split`` will get. None: ``split`` needs ``groups``.
+    n_splits : int, default=3
+        The most folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_msfl.baselines import InnerSpeakerKFold
+    >>> speakers = pd.DataFrame({"corpus": ["a"] * 4 + ["b"] * 4,
+    ...                          "speaker": ["1", "1", "2", "3", "1", "2", "2", "2"]})
+    >>> X = pd.DataFrame(np.zeros((8, 2)))
+    >>> cv = InnerSpeakerKFold(speakers, n_splits=3)
+    >>> cv.get_n_splits(X)  # corpus b has two speakers
+    2
+    >>> [test.tolist() for _, test in cv.split(X.iloc[[0, 2, 3, 4, 5]])]
+    [[0, 2, 4], [1, 3]]
+    """
+
+    # Ask for ``groups`` also when scikit-learn's metadata routing is enabled.
+    __metadata_request__split = {"groups": True}
+
+    def __init__(self, speakers: pd.DataFrame | None = None, n_splits: int = 3):
+        self.speakers = speakers
+        self.n_splits = n_splits
+
+    def _groups(self, X, groups) -> pd.DataFrame:
+        """Corpus and speaker of every row, as a frame with the columns corpus, speaker."""
+        if groups is not None:
+            if isinstance(groups, pd.DataFrame):
+                frame = groups.reset_index(drop=True)
+            else:
+                values = np.asarray(groups, dtype=object)
+                columns = ["corpus", "speaker"] if values.ndim == 2 else ["speaker"]
+                frame = pd.DataFrame(values.reshape(len(values), -1), columns=columns)
+        elif self.speakers is not None and isinstance(X, pd.DataFrame):
+            frame = self.speakers.loc[X.index].reset_index(drop=True)
+        else:
+            raise TypeError(
+                "InnerSpeakerKFold needs groups, or speakers and X as a DataFrame whose index "
+                "finds its rows in speakers"
+            )
+        if "corpus" not in frame.columns:
+            frame = frame.assign(corpus="")
+        return frame[["corpus", "speaker"]].astype(str)
+
+    def _splitter(self, groups: pd.DataFrame):
+        fewest = groups.groupby("corpus")["speaker"].nunique().min()
+        if fewest >= 2:
+            return CorpusSpeakerKFold(int(min(self.n_splits, fewest))), groups
+        speakers = groups["corpus"] + "/" + groups["speaker"]
+        return GroupKFold(int(min(self.n_splits, speakers.nunique()))), speakers
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """Return the number of folds for these rows (``n_splits`` when ``X`` is None).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, default=None
+            The rows to split.
+        y : object
+            Ignored, present for API compatibility.
+        groups : array-like or pandas.DataFrame, default=None
+            Speakers (1-D) or corpus and speaker (two columns) of the rows.
+
+        Returns
+        -------
+        n_splits : int
+            The number of folds.
+
+        Examples
+        --------
+        >>> from sklearn_msfl.baselines import InnerSpeakerKFold
+        >>> InnerSpeakerKFold(n_splits=3).get_n_splits(groups=["a", "b", "a", "b"])
+        2
+        """
+        if X is None and groups is None:
+            return self.n_splits
+        return self._splitter(self._groups(X, groups))[0].get_n_splits()
+
+    def split(self, X, y=None, groups=None):
+        """Generate train and test indices with unseen speakers in every test fold.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+            The rows to split; a DataFrame when the speakers are looked up by its index.
+        y : object
+            Ignored, present for API compatibility.
+        groups : array-like or pandas.DataFrame, default=None
+            Speakers (1-D) or corpus and speaker (two columns) of the rows.
+
+        Yields
+        ------
+        train, test : ndarray
+            Row positions of each fold.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_msfl.baselines import InnerSpeakerKFold
+        >>> groups = [["a", "1"], ["a", "2"], ["b", "1"], ["b", "2"]]
+        >>> cv = InnerSpeakerKFold(n_splits=2)
+        >>> [test.tolist() for _, test in cv.split(np.zeros((4, 1)), groups=groups)]
+        [[0, 2], [1, 3]]
+        """
+        splitter, groups = self._splitter(self._groups(X, groups))
+        yield from splitter.split(X, y, groups=groups)
+
+
+def make_svm_baseline(
+    speakers: pd.DataFrame | None = None,
+    *,
+    param_grid: Mapping[str, Sequence] | None = None,
+    n_splits: int = 3,
+    preprocessing: Sequence = (),
+    n_jobs: int | None = None,
+) -> GridSearchCV:
+    """Build the tuned SVM baseline: StandardScaler + RBF SVC, ``C`` and ``gamma`` searched.
+
+    The search scores UAR (:func:`~sklearn_msfl.metrics.uar_scorer`) on inner
+    speaker-independent folds (:class:`InnerSpeakerKFold`) of the training data it is given,
+    so that, inside an outer speaker-independent cross-validation, no test speaker takes part
+    in choosing ``C`` and ``gamma``. The SVM is single-task: fit it on the emotion labels.
+
+    Parameters
+    ----------
+    speakers : pandas.DataFrame, default=None
+        ``corpus`` and ``speaker`` of every row, indexed like the feature frame ``X`` that the
+        outer loop fits on (see :class:`InnerSpeakerKFold`). None: pass ``groups`` to ``fit``.
+    param_grid : dict, default=None
+        The grid searched; None means :data:`SVM_PARAM_GRID`.
+    n_splits : int, default=3
+        Inner folds (fewer when a corpus has fewer speakers).
+    preprocessing : sequence of transformers, default=()
+        Steps before the scaler, e.g. an :class:`~sklearn_msfl.features.OpenSmileTransformer`
+        or a :class:`~sklearn_msfl.preprocessing.GroupStandardScaler`.
+    n_jobs : int, default=None
+        Parallel fits of the search.
+
+    Returns
+    -------
+    search : sklearn.model_selection.GridSearchCV
+        The unfitted search; after ``fit``, ``best_params_`` holds the chosen ``C`` and
+        ``gamma`` and ``predict`` uses the model refitted on all rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_msfl.baselines import make_svm_baseline
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.tile(["anger", "neutral"], 20)
+    >>> X = pd.DataFrame(rng.normal(size=(40, 3)) + (y == "anger")[:, None])
+    >>> speakers = pd.DataFrame({"corpus": "emodb", "speaker": np.repeat(list("abcd"), 10)})
+    >>> svm = make_svm_baseline(speakers, param_grid={"svc__C": [1.0, 10.0]}).fit(X, y)
+    >>> svm.best_params_
+    {'svc__C': 1.0}
+    >>> svm.cv.get_n_splits(X)
+    3
+    """
+    return GridSearchCV(
+        make_pipeline(*preprocessing, StandardScaler(), SVC(kernel="rbf")),
+        SVM_PARAM_GRID if param_grid is None else dict(param_grid),
+        scoring=uar_scorer,
+        cv=InnerSpeakerKFold(speakers, n_splits),
+        n_jobs=n_jobs,
+    )

@@ -1,0 +1,110 @@
+"""Tests of the tuned SVM baseline and its inner speaker-independent folds."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from sklearn_msfl.baselines import SVM_PARAM_GRID, InnerSpeakerKFold, make_svm_baseline
+from sklearn_msfl.evaluation import evaluate
+from sklearn_msfl.metrics import uar_scorer
+from sklearn_msfl.model_selection import CorpusSpeakerKFold
+from sklearn_msfl.preprocessing import GroupStandardScaler
+
+
+@pytest.fixture
+def data():
+    """Two corpora of 6 and 4 speakers, 8 rows each, two separable emotions."""
+    rng = np.random.RandomState(0)
+    speakers = pd.DataFrame({
+        "corpus": ["a"] * 48 + ["b"] * 32,
+        "speaker": np.repeat([f"s{i}" for i in range(10)], 8),
+    }, index=np.arange(100, 180))  # an index that is not positions
+    y = np.tile(["anger", "neutral"], 40)
+    X = pd.DataFrame(rng.normal(size=(80, 4)) + 1.5 * (y == "anger")[:, None],
+                     index=speakers.index)
+    return X, y, speakers
+
+
+def test_make_svm_baseline_is_the_benchmark_svm():
+    search = make_svm_baseline()
+    assert isinstance(search, GridSearchCV)
+    scaler, svc = (step for _, step in search.estimator.steps)
+    assert isinstance(scaler, StandardScaler) and isinstance(svc, SVC)
+    assert svc.kernel == "rbf" and svc.class_weight is None
+    assert search.param_grid == SVM_PARAM_GRID
+    assert search.scoring is uar_scorer
+    assert isinstance(search.cv, InnerSpeakerKFold) and search.cv.n_splits == 3
+
+    custom = make_svm_baseline(param_grid={"svc__C": [1.0]}, n_splits=2,
+                               preprocessing=[GroupStandardScaler()], n_jobs=2)
+    assert [name for name, _ in custom.estimator.steps] == [
+        "groupstandardscaler", "standardscaler", "svc"]
+    assert custom.param_grid == {"svc__C": [1.0]} and custom.n_jobs == 2
+
+
+def test_inner_folds_look_up_speakers_by_index(data):
+    X, y, speakers = data
+    cv = InnerSpeakerKFold(speakers, n_splits=3)
+    subset = X.iloc[8:]  # corpus a keeps 5 speakers, b 4
+    folds = list(cv.split(subset))
+    assert len(folds) == cv.get_n_splits(subset) == 3
+    rows = speakers.loc[subset.index]
+    for train, test in folds:
+        train_ids = set(rows.iloc[train].apply(tuple, axis=1))
+        test_ids = set(rows.iloc[test].apply(tuple, axis=1))
+        assert not train_ids & test_ids
+        assert set(rows.iloc[test]["corpus"]) == {"a", "b"}  # unseen speakers of every corpus
+    # The folds are CorpusSpeakerKFold's on the looked-up speakers.
+    expected = CorpusSpeakerKFold(3).split(subset, groups=rows.reset_index(drop=True))
+    for (train, test), (train_ref, test_ref) in zip(folds, expected, strict=True):
+        np.testing.assert_array_equal(test, test_ref)
+
+
+def test_inner_folds_adapt_to_few_speakers(data):
+    X, _, speakers = data
+    cv = InnerSpeakerKFold(speakers, n_splits=5)
+    assert cv.get_n_splits() == 5
+    assert cv.get_n_splits(X) == 4  # corpus b has 4 speakers
+    one_speaker_b = X[(speakers["corpus"] == "a") | (speakers["speaker"] == "s9")]
+    assert cv.get_n_splits(one_speaker_b) == 5  # GroupKFold over the 7 speakers
+    for train, test in cv.split(one_speaker_b):
+        ids = speakers.loc[one_speaker_b.index, "speaker"].to_numpy()
+        assert not set(ids[train]) & set(ids[test])
+
+
+def test_inner_folds_take_groups_first(data):
+    X, _, speakers = data
+    cv = InnerSpeakerKFold(n_splits=2)
+    groups = speakers.reset_index(drop=True)
+    assert cv.get_n_splits(X.to_numpy(), groups=groups) == 2
+    folds = list(cv.split(X.to_numpy(), groups=groups[["corpus", "speaker"]].to_numpy()))
+    assert len(folds) == 2
+    speaker_only = list(cv.split(X.to_numpy(), groups=groups["speaker"]))
+    assert len(speaker_only) == 2
+    with pytest.raises(TypeError, match="needs groups, or speakers and X as a DataFrame"):
+        next(cv.split(X.to_numpy()))
+
+
+def test_search_inside_evaluate_never_sees_test_speakers(data, monkeypatch):
+    """Nested in speaker-independent outer folds, the grid search tunes on training speakers."""
+    X, y, speakers = data
+    seen = []
+    split = InnerSpeakerKFold.split
+
+    def record(self, X, y=None, groups=None):
+        seen.append(set(speakers.loc[X.index, "speaker"]))
+        yield from split(self, X, y, groups)
+
+    monkeypatch.setattr(InnerSpeakerKFold, "split", record)
+    outer = CorpusSpeakerKFold(2)
+    groups = speakers.reset_index(drop=True)
+    result = evaluate({"svm": make_svm_baseline(speakers, param_grid={"svc__C": [0.1, 10.0]})},
+                      X, y, groups=groups, cv=outer)
+    tests = [set(groups["speaker"].iloc[test]) for _, test in outer.split(X, groups=groups)]
+    assert len(seen) == 2
+    for inner_speakers, test_speakers in zip(seen, tests, strict=True):
+        assert not inner_speakers & test_speakers
+    assert result.scores["estimator"].unique().tolist() == ["svm"]
