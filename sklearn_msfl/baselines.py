@@ -110,7 +110,7 @@ class InnerSpeakerKFold(BaseCrossValidator):
         Returns
         -------
         n_splits : int
-            The number of folds.
+            How many folds ``split`` yields for these rows.
 
         Examples
         --------
