@@ -15,6 +15,7 @@ import copy
 import math
 import numbers
 from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -48,6 +50,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from .gradnorm import make_loss_weighting
+from ._architecture import ARCHITECTURES, AUTO_N_STEPS, resolve_architecture
 from ._threads import torch_threads
 from .metrics import main_task_labels
 from .network import MSFLNetwork
@@ -59,8 +62,6 @@ __all__ = ["MultitaskSERClassifier", "MultitaskCrossEntropy", "default_task_name
 _CLIP_STD = 10.0
 _FLOAT_DTYPES = (np.float64, np.float32)
 _INFERENCE_BATCH_SIZE = 512
-#: Sequence length that ``patch_size="auto"`` aims at.
-AUTO_N_STEPS = 16
 LR_SCHEDULES = ("onecycle", "cosine", "constant")
 
 
@@ -287,35 +288,46 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
+    architecture : {"msfl", "paper"}, default="msfl"
+        The network's form; it sets every structural parameter left at None.
+        ``"msfl"``: per-feature embeddings read in about ``AUTO_N_STEPS`` (16)
+        steps by a bidirectional LSTM, with two-level attention (features within
+        a step, then steps) that gives every feature its own weight, pooling the
+        embeddings. ``"paper"``: Ma & Wang's network, one raw feature value per
+        LSTM step (1582 steps on IS10, far slower), a one-way LSTM, attention
+        over its states. See :class:`~sklearn_msfl.network.MSFLNetwork`.
     hidden_size : int, default=32
         LSTM state size.
     num_layers : int, default=1
         Number of stacked LSTM layers.
-    bidirectional : bool, default=True
-        Whether the LSTM also reads the features backwards.
-    patch_size : int or "auto", default="auto"
-        Consecutive features read per LSTM step (1 is the paper's form); the
-        training time falls roughly in proportion. ``"auto"`` groups the
-        features into about ``AUTO_N_STEPS`` (16) steps, ``ceil(d / 16)``
-        features each (99 for IS10, 6 for eGeMAPSv02): on real corpora short
-        sequences generalised better than long ones in inner validation (see
-        ``benchmarks/results/tuning_notes.md``), and they are far faster.
-    embedding : {"per_feature", "shared"}, default="per_feature"
+    bidirectional : bool, default=None
+        Whether the LSTM also reads the features backwards (None: the
+        architecture's: True for "msfl", False for "paper").
+    patch_size : int or "auto", default=None
+        Consecutive features read per LSTM step (None: the architecture's,
+        ``"auto"`` for "msfl", 1 for "paper"); the training time falls roughly
+        in proportion. ``"auto"`` groups the features into about
+        ``AUTO_N_STEPS`` (16) steps, ``ceil(d / 16)`` features each (99 for
+        IS10, 6 for eGeMAPSv02).
+    embedding : {"per_feature", "shared"}, default=None
         ``"per_feature"``: each feature gets its own linear embedding
-        ``value * W_i + b_i`` before the LSTM; ``"shared"``: raw values into the
-        LSTM (the paper). See :class:`~sklearn_msfl.network.MSFLNetwork`.
+        ``value * W_i + b_i`` and its own attention weight within its step;
+        ``"shared"``: raw values into the LSTM (the paper; with
+        ``patch_size > 1`` the attention then weights steps, not features).
+        None: the architecture's.
     embedding_dim : int, default=16
         Size of the per-feature embeddings.
     pooling : {"attention", "mean"}, default="attention"
-        Attention pooling (MSFL) or mean pooling (ablation).
-    attention_values : {"inputs", "states"}, default="inputs"
-        What the attention pools: the LSTM's inputs, the per-feature
-        embeddings, weighted by scores computed from the states; or the LSTM
-        states (the paper). A state summarises all features read before it,
-        so state weights mark positions rather than features: ``"inputs"``
-        makes the attention a faithful per-feature explanation, and it also
-        scored higher in inner validation on real corpora. See
-        :class:`~sklearn_msfl.network.MSFLNetwork`.
+        Attention pooling (MSFL) or mean pooling (the no-attention ablation:
+        features and LSTM states are averaged, the LSTM stays).
+    attention_values : {"inputs", "states"}, default=None
+        What the step attention pools: the LSTM's inputs (each step's
+        attention-pooled feature embeddings), weighted by scores computed from
+        the states; or the LSTM states (the paper). A state summarises all
+        features read before it, so state weights mark positions rather than
+        features: ``"inputs"`` makes the attention a faithful per-feature
+        explanation. None: the architecture's ("inputs" for "msfl", "states"
+        for "paper"); "inputs" needs ``embedding="per_feature"``.
     shared_size : int or tuple of int, default=64
         Size(s) of the shared dense layer(s) after pooling.
     dropout : float, default=0.3
@@ -405,6 +417,11 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         The device the network lives on.
     n_iter_ : int
         Number of epochs trained.
+    attention_level_ : {"feature", "step"} or None
+        What :meth:`attention_weights` tells apart: every feature (the
+        defaults and the paper's form), only LSTM steps (raw patches of several
+        features, ``embedding="shared"`` with ``patch_size > 1``: a step's
+        features share its weight), or nothing (``pooling="mean"``).
 
     Examples
     --------
@@ -426,17 +443,50 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
     array([1., 1.])
     """
 
+    _parameter_constraints: dict = {
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean", None],
+        "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
+        "embedding": [StrOptions({"per_feature", "shared"}), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"attention", "mean"})],
+        "attention_values": [StrOptions({"inputs", "states"}), None],
+        "shared_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "loss_weighting": [StrOptions({"gradnorm", "equal"}), dict,
+                           HasMethods(["combine", "get_weights"])],
+        "gradnorm_alpha": [Interval(Real, 0, None, closed="left")],
+        "gradnorm_lr": [Interval(Real, 0, None, closed="neither")],
+        "main_task": [str, Integral, None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         *,
+        architecture="msfl",
         hidden_size=32,
         num_layers=1,
-        bidirectional=True,
-        patch_size="auto",
-        embedding="per_feature",
+        bidirectional=None,
+        patch_size=None,
+        embedding=None,
         embedding_dim=16,
         pooling="attention",
-        attention_values="inputs",
+        attention_values=None,
         shared_size=64,
         dropout=0.3,
         lr=2e-3,
@@ -457,6 +507,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
     ):
+        self.architecture = architecture
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
@@ -505,6 +556,19 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self : MultitaskSERClassifier
             The fitted estimator.
         """
+        self._validate_params()
+        # A failed refit leaves a fitted estimator as it was (validate_data resets
+        # n_features_in_ and feature_names_in_ before training starts).
+        fitted = {name: value for name, value in vars(self).items() if _is_fitted_name(name)}
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            for name in [name for name in vars(self) if _is_fitted_name(name)]:
+                delattr(self, name)
+            vars(self).update(fitted)
+            raise
+
+    def _fit(self, X, y):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
@@ -514,24 +578,26 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(X, *columns)
         main_task = self._resolve_main_task(task_names)
         classes, Y = _encode_targets(task_names, columns)
-        self._check_hyperparameters()
+        self._check_shared_size()
+        structure = self._structure(X.shape[1])
 
         # The first seed is the one a single network always used: n_ensemble=1 is unchanged.
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=int(self.n_ensemble)
         )
         device = _resolve_device(self.device)
-        self.scaler_ = StandardScaler().fit(X)
-        X_train = self._standardise(X).astype(np.float32)
+        scaler = StandardScaler().fit(X)
+        X_train = _standardise(scaler, X).astype(np.float32)
 
         nets = []
         with torch_threads(self.n_threads):
             for seed in seeds:
-                net = self._build_net(task_names, classes, columns, Y, int(seed), device)
+                net = self._build_net(task_names, classes, structure, Y, int(seed), device)
                 with _SeededTorch(int(seed), device):
                     net.fit(X_train, Y)
                 nets.append(net)
 
+        self.scaler_ = scaler
         self.task_names_ = list(task_names)
         self.main_task_ = main_task
         self.classes_per_task_ = dict(zip(task_names, classes))
@@ -541,6 +607,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = self.net_.history
         self.device_ = device
         self.n_iter_ = len(self.net_.history)
+        self.attention_level_ = self.net_.module_.attention_level
         return self
 
     def _validate_features(self, X, reset: bool) -> np.ndarray:
@@ -566,36 +633,25 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"main_task={self.main_task!r} is not one of the tasks {task_names}")
         return str(self.main_task)
 
-    def _check_hyperparameters(self) -> None:
-        if self.patch_size != "auto":
-            _check_positive_int(self.patch_size, "patch_size (or 'auto')")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}"
-            )
-        for name in ("hidden_size", "num_layers", "embedding_dim",
-                     "max_epochs", "batch_size", "patience", "n_ensemble"):
-            _check_positive_int(getattr(self, name), name)
-        for name in ("lr", "gradnorm_lr"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if self.n_threads is not None and self.n_threads != -1:
-            _check_positive_int(self.n_threads, "n_threads (or None, or -1)")
-        for name in ("weight_decay", "gradnorm_alpha"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        if not isinstance(self.dropout, numbers.Real) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        fraction = self.validation_fraction
-        if not isinstance(fraction, numbers.Real) or not 0 <= fraction < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {fraction!r}")
+    def _check_shared_size(self) -> None:
+        if not isinstance(self.shared_size, Integral):
+            sizes = list(self.shared_size)
+            if not sizes or not all(
+                isinstance(size, Integral) and not isinstance(size, bool) and size >= 1
+                for size in sizes
+            ):
+                raise ValueError(
+                    "shared_size must be a positive int or a non-empty sequence of them, "
+                    f"got {self.shared_size!r}"
+                )
 
-    def _patch_size(self, n_features: int) -> int:
-        if self.patch_size == "auto":
-            return math.ceil(n_features / AUTO_N_STEPS)
-        return min(int(self.patch_size), n_features)
+    def _structure(self, n_features: int) -> dict:
+        """The network's structural parameters, the architecture filling those left at None."""
+        return resolve_architecture(
+            self.architecture, n_features, patch_size=self.patch_size,
+            embedding=self.embedding, attention_values=self.attention_values,
+            bidirectional=self.bidirectional, pooling=self.pooling,
+        )
 
     def _lr_scheduler(self, n_samples: int):
         """The skorch callback of ``lr_schedule``, stepped every batch; None if constant."""
@@ -621,7 +677,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             return (int(self.shared_size),)
         return tuple(int(size) for size in self.shared_size)
 
-    def _build_net(self, task_names, classes, columns, Y, seed, device) -> _MultitaskNet:
+    def _build_net(self, task_names, classes, structure, Y, seed, device) -> _MultitaskNet:
         n_features = self.n_features_in_
         main_index = task_names.index(self._resolve_main_task(task_names))
         weighting_spec = self.loss_weighting if len(task_names) > 1 else "equal"
@@ -648,14 +704,14 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             module=MSFLNetwork,
             module__n_features=n_features,
             module__n_classes={task: len(c) for task, c in zip(task_names, classes)},
-            module__patch_size=self._patch_size(n_features),
-            module__embedding=self.embedding,
+            module__patch_size=structure["patch_size"],
+            module__embedding=structure["embedding"],
             module__embedding_dim=self.embedding_dim,
             module__hidden_size=self.hidden_size,
             module__num_layers=self.num_layers,
-            module__bidirectional=bool(self.bidirectional),
+            module__bidirectional=bool(structure["bidirectional"]),
             module__pooling=self.pooling,
-            module__attention_values=self.attention_values,
+            module__attention_values=structure["attention_values"],
             module__shared_sizes=self._shared_sizes(),
             module__dropout=float(self.dropout),
             criterion=MultitaskCrossEntropy,
@@ -712,9 +768,6 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             )
         return weights
 
-    def _standardise(self, X: np.ndarray) -> np.ndarray:
-        return np.clip(self.scaler_.transform(X), -_CLIP_STD, _CLIP_STD)
-
     # ------------------------------------------------------------ predict
 
     def _forward(self, X, return_attention: bool = False):
@@ -726,7 +779,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_features(X, reset=False)
-        X = np.ascontiguousarray(self._standardise(X), dtype=np.float64)
+        X = np.ascontiguousarray(_standardise(self.scaler_, X), dtype=np.float64)
         with torch_threads(getattr(self, "n_threads", None)):
             outputs = [self._forward_net(net, X, return_attention) for net in self._ensemble()]
         probabilities = {
@@ -749,11 +802,11 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             for start in range(0, len(X), _INFERENCE_BATCH_SIZE):
                 batch = torch.from_numpy(X[start : start + _INFERENCE_BATCH_SIZE]).to(device)
-                logits, step_attention = module(batch, return_attention=True)
+                logits, feature_attention = module(batch, return_attention=True)
                 for task_probabilities, task_logits in zip(probabilities, logits):
                     task_probabilities.append(torch.softmax(task_logits, dim=1).cpu().numpy())
                 if return_attention:
-                    attention.append(module.feature_attention(step_attention).cpu().numpy())
+                    attention.append(feature_attention.cpu().numpy())
         probabilities = {
             task: np.concatenate(chunks) for task, chunks in zip(self.task_names_, probabilities)
         }
@@ -868,8 +921,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
     def attention_weights(self, X) -> np.ndarray:
         """Attention weight of every input feature, per sample (rows sum to one).
 
-        With ``patch_size > 1`` each patch's weight is spread evenly over its
-        features.
+        A feature's weight is its LSTM step's weight times its weight within the
+        step. Where the network has no per-feature weights (``attention_level_``
+        is "step" or None) the step's weight is spread evenly over its features.
 
         Parameters
         ----------
@@ -930,9 +984,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             self.device_ = str(self.net_.device)
 
 
-def _check_positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _is_fitted_name(name: str) -> bool:
+    return name.endswith("_") and not name.startswith("_")
+
+
+def _standardise(scaler: StandardScaler, X: np.ndarray) -> np.ndarray:
+    return np.clip(scaler.transform(X), -_CLIP_STD, _CLIP_STD)
 
 
 def _where_not_finite(X) -> str | None:

@@ -322,21 +322,40 @@ def test_attention_weights_cover_every_feature():
     clf = MultitaskSERClassifier(**FAST).fit(X, y)  # 10 features, patches of 4
     weights = clf.attention_weights(X)
     assert weights.shape == (30, 10)
-    assert np.all(weights >= 0)
+    assert np.all(weights > 0)
     np.testing.assert_allclose(weights.sum(axis=1), 1.0)
-    # Features of a patch share its weight equally, the short last patch over 2 features.
+    # Two-level attention: every feature of a patch has a weight of its own.
+    assert clf.attention_level_ == "feature"
+    assert all(len(np.unique(row)) == 10 for row in weights)
+
+    # Raw patches (embedding="shared"): features of a patch share its weight equally.
+    steps = MultitaskSERClassifier(**dict(FAST, embedding="shared", attention_values="states"))
+    weights = steps.fit(X, y).attention_weights(X)
+    assert steps.attention_level_ == "step"
     np.testing.assert_allclose(weights[:, :4], np.repeat(weights[:, :1], 4, axis=1))
     np.testing.assert_allclose(weights[:, 8], weights[:, 9])
 
     mean = MultitaskSERClassifier(**dict(FAST, pooling="mean")).fit(X, y)
+    assert mean.attention_level_ is None
     expected = np.array([1 / 12] * 8 + [1 / 6] * 2)
     np.testing.assert_allclose(mean.attention_weights(X), np.tile(expected, (30, 1)))
 
 
+def test_the_paper_architecture_reads_one_feature_per_step():
+    X, y, _ = make_data(n=30)
+    clf = MultitaskSERClassifier(architecture="paper", max_epochs=2, hidden_size=4,
+                                 shared_size=4, random_state=0).fit(X, y)
+    module = clf.net_.module_
+    assert module.n_steps == X.shape[1] and module.embed is None
+    assert module.attention_values == "states" and not module.lstm.bidirectional
+    assert clf.predict(X).shape == (30,)
+    assert all(len(np.unique(row)) == X.shape[1] for row in clf.attention_weights(X))
+
+
 def test_embeddings_and_lstm_options_reach_the_network():
     X, y, _ = make_data(n=30)
-    params = dict(FAST, embedding="shared", bidirectional=True, num_layers=2,
-                  shared_size=(8, 6), patch_size=3)
+    params = dict(FAST, embedding="shared", attention_values="states", bidirectional=True,
+                  num_layers=2, shared_size=(8, 6), patch_size=3)
     module = MultitaskSERClassifier(**params).fit(X, y).net_.module_
     assert module.embed is None and module.lstm.input_size == 3
     assert module.lstm.bidirectional and module.lstm.num_layers == 2

@@ -27,7 +27,7 @@ def test_output_shapes(patch_size, n_steps):
     assert net.n_steps == n_steps == math.ceil(10 / patch_size)
     logits, attention = net(torch.randn(7, 10), return_attention=True)
     assert [tuple(t.shape) for t in logits] == [(7, 4), (7, 3)]
-    assert attention.shape == (7, n_steps)
+    assert attention.shape == (7, 10)  # one weight per feature, whatever the steps
     assert isinstance(net(torch.randn(7, 10)), tuple)
 
 
@@ -49,13 +49,39 @@ def test_lstm_variants(bidirectional, num_layers):
 
 
 @pytest.mark.parametrize("embedding", ["shared", "per_feature"])
-def test_attention_is_a_distribution_over_steps(embedding):
+def test_attention_is_a_distribution_over_features(embedding):
     net = small_net(embedding=embedding, patch_size=3)
     _, attention = net(torch.randn(8, 10) * 3, return_attention=True)
     assert torch.all(attention > 0)
     assert torch.allclose(attention.sum(dim=1), torch.ones(8), atol=1e-6)
     # Different inputs get different explanations: the weights depend on the data.
     assert not torch.allclose(attention[0], attention[1])
+
+
+def test_two_level_attention_gives_every_feature_its_own_weight():
+    net = small_net(embedding="per_feature", patch_size=4)  # steps of 4, 4 and 2 features
+    assert net.attention_level == "feature"
+    _, attention = net(torch.randn(5, 10), return_attention=True)
+    for row in attention:
+        assert len(torch.unique(row)) == 10
+    # A feature's weight is its step's weight times its weight within the step.
+    steps, within = net.step_inputs(torch.randn(5, 10))
+    assert torch.allclose(within.sum(dim=2), torch.ones(5, 3))
+    assert torch.all(within[:, 2, 2:] == 0)  # padding of the last step
+
+
+@pytest.mark.parametrize(
+    "params, level",
+    [(dict(embedding="shared", patch_size=3), "step"),
+     (dict(embedding="shared", patch_size=1), "feature"),
+     (dict(embedding="per_feature", patch_size=3, pooling="mean"), None)],
+)
+def test_attention_level_says_what_the_weights_tell_apart(params, level):
+    net = small_net(**params)
+    assert net.attention_level == level
+    _, attention = net(torch.randn(2, 10), return_attention=True)
+    if level == "step":  # features of a step share its weight
+        assert torch.allclose(attention[:, :3], attention[:, :1].expand(2, 3))
 
 
 def test_attention_pooling_masks_steps():
@@ -89,21 +115,22 @@ def test_wrong_number_of_features_is_rejected():
         small_net()(torch.randn(2, 9))
 
 
-def test_feature_attention_skips_padding_and_sums_to_one():
-    net = small_net(n_features=10, patch_size=4)  # patches of 4, 4 and 2 real features
-    attention = torch.tensor([[0.2, 0.2, 0.6], [1.0, 0.0, 0.0]])
-    features = net.feature_attention(attention)
-    assert features.shape == (2, 10)
-    assert torch.allclose(features.sum(dim=1), torch.ones(2))
-    assert torch.allclose(features[0, :4], torch.full((4,), 0.05))
-    assert torch.allclose(features[0, 8:], torch.full((2,), 0.3))  # 0.6 over 2, not 4
-    assert torch.all(features[1, 4:] == 0)
+def test_step_attention_is_spread_over_real_features_only():
+    net = small_net(n_features=10, patch_size=4)  # raw patches of 4, 4 and 2 features
+    _, attention = net(torch.randn(2, 10), return_attention=True)
+    assert torch.allclose(attention.sum(dim=1), torch.ones(2))
+    # The last step's weight is shared by its 2 real features, not 4.
+    steps = torch.stack([attention[:, :4].sum(1), attention[:, 4:8].sum(1),
+                         attention[:, 8:].sum(1)], dim=1)
+    assert torch.allclose(attention[:, 8], steps[:, 2] / 2)
+    assert torch.allclose(attention[:, 0], steps[:, 0] / 4)
 
 
-def test_feature_attention_is_identity_for_patch_size_one():
+def test_paper_form_weights_every_feature_by_its_state():
     net = small_net(patch_size=1)
     _, attention = net(torch.randn(3, 10), return_attention=True)
-    assert torch.equal(net.feature_attention(attention), attention)
+    assert attention.shape == (3, 10) and net.attention_level == "feature"
+    assert len(torch.unique(attention[0])) == 10
 
 
 def test_per_feature_embedding_is_value_times_weight_plus_bias():
@@ -111,19 +138,19 @@ def test_per_feature_embedding_is_value_times_weight_plus_bias():
     values = torch.tensor([[0.5, -1.0, 2.0]]).unsqueeze(-1)
     out = embed(values)
     for i, value in enumerate([0.5, -1.0, 2.0]):
-        assert torch.allclose(out[0, i], value * embed.weight[i, 0] + embed.bias[i])
+        assert torch.allclose(out[0, i, 0], value * embed.weight[i, 0] + embed.bias[i, 0])
     # The same value at two positions is embedded differently: the position matters.
     same = embed(torch.ones(1, 3, 1))
     assert not torch.allclose(same[0, 0], same[0, 1])
 
 
-def test_per_feature_embedding_of_a_patch_sums_its_features():
+def test_per_feature_embedding_keeps_every_feature_of_a_patch():
     embed = FeatureEmbedding(n_steps=2, patch_size=3, embedding_dim=4)
     patches = torch.randn(5, 2, 3)
-    expected = torch.stack(
-        [sum(patches[:, s, j, None] * embed.weight[s, j] for j in range(3)) + embed.bias[s]
-         for s in range(2)], dim=1)
-    assert torch.allclose(embed(patches), expected, atol=1e-6)
+    out = embed(patches)
+    assert out.shape == (5, 2, 3, 4)
+    assert torch.allclose(out[:, 1, 2], patches[:, 1, 2, None] * embed.weight[1, 2]
+                          + embed.bias[1, 2])
 
 
 def test_embedding_choices_change_the_lstm_input():
@@ -131,7 +158,7 @@ def test_embedding_choices_change_the_lstm_input():
     per_feature = small_net(embedding="per_feature", patch_size=3, embedding_dim=7)
     assert shared.embed is None and shared.lstm.input_size == 3
     assert per_feature.lstm.input_size == 7
-    assert per_feature.embed.weight.shape == (4, 3, 7)
+    assert per_feature.embed.weight.shape == per_feature.embed.bias.shape == (4, 3, 7)
     with pytest.raises(ValueError, match="embedding"):
         small_net(embedding="bogus")
 
@@ -141,7 +168,7 @@ def test_mean_pooling_averages_lstm_states():
     assert net.attention is None
     X = torch.randn(4, 10)
     logits, attention = net(X, return_attention=True)
-    assert torch.allclose(attention, torch.full((4, 5), 0.2))
+    assert torch.allclose(attention, torch.full((4, 10), 0.1))
     states, _ = net.lstm(net.to_patches(X))
     expected = net.heads[0](net.shared(states.mean(dim=1)))
     assert torch.allclose(logits[0], expected, atol=1e-6)
@@ -152,7 +179,8 @@ def test_attention_pooling_is_used_in_forward():
     X = torch.randn(4, 10)
     logits, attention = net(X, return_attention=True)
     states, _ = net.lstm(net.to_patches(X))
-    pooled = (attention.unsqueeze(-1) * states).sum(dim=1)
+    step_weights = attention.reshape(4, 5, 2).sum(dim=2)
+    pooled = (step_weights.unsqueeze(-1) * states).sum(dim=1)
     assert torch.allclose(logits[1], net.heads[1](net.shared(pooled)), atol=1e-6)
 
 
@@ -196,8 +224,9 @@ def test_input_valued_attention_pools_the_embeddings_with_state_scores():
                       embedding_dim=5, attention_values="inputs", shared_sizes=(4,))
     X = torch.randn(3, 6)
     _, attention = net(X, return_attention=True)
-    embedded = net.embed(net.to_patches(X))
-    expected_pooled = (attention.unsqueeze(-1) * embedded).sum(dim=1)
+    tokens = net.embed(net.to_patches(X)).reshape(3, 6, 5)
+    # Two levels of weights, one product: the pooled vector weights every feature's embedding.
+    expected_pooled = (attention.unsqueeze(-1) * tokens).sum(dim=1)
     # The first shared layer reads the pooled embeddings, embedding_dim wide.
     assert net.last_shared_layer.in_features == 5
     expected = net.shared(expected_pooled)
