@@ -37,6 +37,7 @@ _PUBLIC = {
     "CorpusSpeakerKFold": "model_selection",
     "LeaveOneSpeakerOut": "model_selection",
     "LeaveOneCorpusOut": "model_selection",
+    "make_svm_baseline": "baselines",
     "evaluate": "evaluation",
     "EvaluationResult": "evaluation",
     # explanation

@@ -50,7 +50,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from .gradnorm import make_loss_weighting
-from ._architecture import ARCHITECTURES, AUTO_N_STEPS, resolve_architecture
+from ._architecture import ARCHITECTURES, resolve_architecture
 from ._threads import torch_threads
 from .metrics import main_task_labels
 from .network import MSFLNetwork

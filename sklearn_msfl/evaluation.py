@@ -34,7 +34,7 @@ from ._report import EvaluationResult, PairedComparison
 from .metrics import ALL, _is_search, final_estimator, is_multitask, main_task_labels
 from .metrics import score_predictions
 
-__all__ = ["evaluate", "EvaluationResult", "PairedComparison"]
+__all__ = ["evaluate", "EvaluationResult", "PairedComparison", "SpeakerDependentFoldsWarning"]
 
 UTTERANCE_FOLDS = "utterance"
 """``cv`` value that asks :func:`evaluate` for utterance-level (speaker-dependent) folds."""

@@ -18,6 +18,7 @@ __all__ = [
     "final_estimator",
     "is_multitask",
     "main_task_labels",
+    "score_predictions",
     "uar_score",
     "uar_scorer",
     "wa_score",

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-__all__ = ["AttentionPooling", "FeatureEmbedding", "MSFLNetwork"]
+__all__ = ["AttentionPooling", "FeatureAttention", "FeatureEmbedding", "MSFLNetwork"]
 
 EMBEDDINGS = ("shared", "per_feature")
 POOLINGS = ("attention", "mean")

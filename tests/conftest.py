@@ -14,18 +14,6 @@ def find_corpora_dir():
     return default_corpora_dir(fallback=REPO_ROOT.parent / "shared" / "corpora")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def one_torch_thread():
-    """Train on one thread: the test networks are tiny, and on a 2-core machine a second
-    torch thread only contends with the other work (it made small fits 20x slower here)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="session")
 def corpora_dir():
     path = find_corpora_dir()

@@ -12,7 +12,6 @@ every command.
 import contextlib
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,8 +30,6 @@ pytest.importorskip("skops")
 COMMANDS = ("extract", "train", "evaluate", "predict", "explain")
 FAST = ["--param", "max_epochs=2", "--param", "patch_size=64", "--param", "hidden_size=8",
         "--param", "random_state=0"]
-# One thread: tiny networks, and a machine shared by many test runs.
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CONSOLE_SCRIPT = Path(sys.executable).with_name("msfl")
 
 
@@ -40,7 +37,7 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("msfl")
 def run(*args, timeout=180):
     """Run ``python -m sklearn_msfl ARGS`` in a fresh process."""
     return subprocess.run([sys.executable, "-m", "sklearn_msfl", *map(str, args)],
-                          capture_output=True, text=True, env=ENV, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def run_main(capsys, *args):
@@ -90,11 +87,11 @@ def model_file(corpus, features_csv):
 @pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="console script not installed")
 def test_console_script_version_and_help():
     result = subprocess.run([str(CONSOLE_SCRIPT), "--version"], capture_output=True, text=True,
-                            env=ENV, timeout=60)
+                            timeout=60)
     assert result.returncode == 0
     assert result.stdout.strip() == f"msfl (sklearn-msfl) {__version__}"
     result = subprocess.run([str(CONSOLE_SCRIPT), "--help"], capture_output=True, text=True,
-                            env=ENV, timeout=60)
+                            timeout=60)
     assert result.returncode == 0
     assert all(command in result.stdout for command in COMMANDS)
     assert "exit status:" in result.stdout and "130" in result.stdout
