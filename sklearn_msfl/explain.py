@@ -15,6 +15,7 @@ sklearn-msfl[plots]``).
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -33,6 +34,7 @@ from ._plotting import import_pyplot
 __all__ = [
     "LLD_FAMILIES",
     "FUNCTIONAL_FAMILIES",
+    "AttentionLevelWarning",
     "FeatureFamily",
     "feature_family",
     "feature_families",
@@ -315,15 +317,54 @@ def _rank(mean_weights: np.ndarray, names) -> pd.DataFrame:
     return pd.concat([ranking, families], axis=1)
 
 
-def _rank_attention(weights, names, by=None) -> pd.DataFrame:
+class AttentionLevelWarning(UserWarning):
+    """The model's attention weights do not tell every feature apart."""
+
+
+def _attention_level(model) -> str | None:
+    # Models without the attribute (stand-ins, other estimators) weight features.
+    return getattr(model, "attention_level_", "feature")
+
+
+def _step_size(model) -> int:
+    return int(model.net_.module_.patch_size)
+
+
+def _rank_steps(mean_weights: np.ndarray, names, step_size: int) -> pd.DataFrame:
+    """Rank LSTM steps (consecutive runs of ``step_size`` features) by their summed weight."""
+    starts = range(0, len(names), step_size)
+    weights = np.array([mean_weights[i : i + step_size].sum() for i in starts])
+    rows = []
+    for step, start in enumerate(starts):
+        members = names[start : start + step_size]
+        families = feature_families(members)["lld_family"].value_counts()
+        rows.append({
+            "feature": f"step {step} ({len(members)} features: {members[0]} .. {members[-1]})",
+            "n_features": len(members),
+            "lld_family": "+".join(families.index[:3]),
+        })
+    table = pd.DataFrame(rows)
+    order = np.argsort(-weights, kind="stable")
+    ranking = table.iloc[order].reset_index(drop=True)
+    ranking.insert(1, "weight", weights[order])
+    ranking.insert(2, "rank", np.arange(1, len(order) + 1))
+    return ranking
+
+
+def _rank_attention(weights, names, by=None, step_size=None) -> pd.DataFrame:
+    def rank(mean_weights):
+        if step_size is None:
+            return _rank(mean_weights, names)
+        return _rank_steps(mean_weights, names, step_size)
+
     if by is None:
-        return _rank(weights.mean(axis=0), names)
+        return rank(weights.mean(axis=0))
     by = np.asarray(by)
     if by.shape != (weights.shape[0],):
         raise ValueError(f"by has shape {by.shape}; expected one label per sample ({len(weights)}).")
     frames = []
     for group in np.unique(by):
-        ranking = _rank(weights[by == group].mean(axis=0), names)
+        ranking = rank(weights[by == group].mean(axis=0))
         ranking.insert(0, GROUP, group)
         frames.append(ranking)
     return pd.concat(frames, ignore_index=True)
@@ -360,6 +401,21 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
         attended) and the :func:`feature_families` columns ``lld``,
         ``lld_family``, ``functional``, ``functional_family``, ``is_delta``;
         with ``by``, a leading ``group`` column. Weights of one group sum to 1.
+        ``attrs["attention_level"]`` says what was ranked.
+
+    Warns
+    -----
+    AttentionLevelWarning
+        When the model weights LSTM steps, not features (``attention_level_ ==
+        "step"``: raw patches of several features per step): the ranking then
+        has one row per step (``feature`` names the step and its first and last
+        feature, ``n_features``, its main ``lld_family`` values), never a
+        ranking of tied features in column order.
+
+    Raises
+    ------
+    ValueError
+        When the model has no attention at all (``pooling="mean"``).
 
     Examples
     --------
@@ -376,9 +432,28 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
     2       mfcc_sma[1]_amean     0.1     3
     """
     model, Xt, pipeline_names = _split_pipeline(estimator, X)
+    level = _attention_level(model)
+    if level is None:
+        raise ValueError(
+            "this model has no attention (pooling='mean'): its weights are uniform and rank "
+            "nothing. Use compare_with_permutation, or a model with pooling='attention'."
+        )
     weights = _attention(model, Xt)
     names = _resolve_names(model, weights.shape[1], feature_names, pipeline_names)
-    return _rank_attention(weights, names, by)
+    step_size = None
+    if level == "step":
+        step_size = _step_size(model)
+        warnings.warn(
+            f"the attention of this model weights LSTM steps of {step_size} features "
+            "(embedding='shared' with patch_size > 1), not single features: ranking steps. "
+            "For one weight per feature use embedding='per_feature' (the default) or "
+            "patch_size=1.",
+            AttentionLevelWarning,
+            stacklevel=2,
+        )
+    ranking = _rank_attention(weights, names, by, step_size)
+    ranking.attrs["attention_level"] = level
+    return ranking
 
 
 def _as_tidy(rankings) -> pd.DataFrame:

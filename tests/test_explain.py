@@ -13,6 +13,7 @@ from sklearn_msfl.datasets import CUE_FAMILIES, make_emotional_speech
 from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.explain import (
     FUNCTIONAL_FAMILIES,
+    AttentionLevelWarning,
     LLD_FAMILIES,
     compare_rankings,
     compare_with_permutation,
@@ -191,6 +192,29 @@ def test_shared_features_ranks_mean_attention(toy):
         ranking.set_index("feature").loc[NAMES, "weight"].to_numpy(), expected
     )
     assert ranking.set_index("feature").loc["F0final_sma_range", "lld_family"] == "pitch"
+
+
+def test_shared_features_ranks_steps_when_the_model_weights_only_steps(toy):
+    X, y = toy
+    X = np.hstack([X, X[:, ::-1]])  # 10 features, read 4 per step by raw patches
+    names = NAMES + [f"{name}_copy" for name in NAMES]
+    model = MultitaskSERClassifier(embedding="shared", attention_values="states", patch_size=4,
+                                   hidden_size=4, shared_size=4, max_epochs=2,
+                                   random_state=0).fit(X, y)
+    with pytest.warns(AttentionLevelWarning, match="steps of 4 features"):
+        ranking = shared_features(model, X, names)
+    assert ranking.attrs["attention_level"] == "step"
+    assert len(ranking) == 3 and ranking["n_features"].sum() == 10
+    assert ranking["weight"].sum() == pytest.approx(1.0)
+    assert ranking["feature"].str.startswith("step ").all()
+
+
+def test_shared_features_refuses_a_model_without_attention(toy):
+    X, y = toy
+    model = MultitaskSERClassifier(pooling="mean", hidden_size=4, shared_size=4, max_epochs=1,
+                                   random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="no attention"):
+        shared_features(model, X, NAMES)
 
 
 def test_shared_features_names_from_pipeline_then_model_then_default(toy):
