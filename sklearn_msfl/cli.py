@@ -592,7 +592,7 @@ def _smile(args, feature_set=None):
         feature_set=feature_set or args.feature_set or "IS10",
         n_jobs=args.n_jobs,
         cache=args.cache,
-        verbose=not args.quiet,
+        verbose=False if args.quiet else "auto",
         on_error=args.on_error,
     )
 
@@ -799,7 +799,7 @@ def _cmd_evaluate(args) -> int:
     X = pd.DataFrame(table.X, columns=table.names)
     languages = meta["language"].astype(str).to_numpy() if "language" in meta.columns else None
     result = evaluate(estimators, X, y, groups=groups, languages=languages,
-                      cv=CorpusSpeakerKFold(n_splits=args.folds), verbose=not args.quiet)
+                      cv=CorpusSpeakerKFold(n_splits=args.folds), verbose=False if args.quiet else "auto")
     print(result.to_markdown())
     if args.baseline != "none":
         print()
@@ -830,7 +830,7 @@ def _model_inputs(args, model):
         for _, step in model.steps[:-1]:
             if isinstance(step, OpenSmileTransformer):
                 step.set_params(n_jobs=getattr(args, "n_jobs", None),
-                                cache=getattr(args, "cache", None), verbose=not args.quiet,
+                                cache=getattr(args, "cache", None), verbose=False if args.quiet else "auto",
                                 on_error=getattr(args, "on_error", "raise"))
         files = _audio_files(args.inputs)
         head = model[:-1]

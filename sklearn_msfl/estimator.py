@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -994,6 +994,8 @@ def _standardise(scaler: StandardScaler, X: np.ndarray) -> np.ndarray:
 
 def _where_not_finite(X) -> str | None:
     """Describe where numeric ``X`` holds NaN or infinity; None if nowhere (or not numeric)."""
+    if np.iscomplexobj(X):  # validate_data's own message says complex data is unsupported
+        return None
     try:
         values = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
@@ -1053,6 +1055,8 @@ def _encode_targets(task_names, columns) -> tuple[list[np.ndarray], np.ndarray]:
             column = inferred if inferred.dtype != object else column
         if pd.isna(pd.Series(column, dtype=object)).any():
             raise ValueError(f"labels of task {name!r} contain missing values (NaN/None)")
+        if column.dtype.kind == "f":  # before scikit-learn casts the labels to int
+            assert_all_finite(column, input_name="y")
         check_classification_targets(column)
         task_classes, encoded = np.unique(column, return_inverse=True)
         if len(task_classes) < 2:
