@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 import numbers
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -25,13 +26,14 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sequential
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -101,12 +103,25 @@ class MultitaskCrossEntropy(nn.Module):
             tensor = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
             self.register_buffer(f"class_weight_{i}", tensor)
 
-    def forward(self, logits, y: torch.Tensor) -> torch.Tensor:
-        """Stacked task losses for ``logits`` (one tensor per task), ``y`` (batch, n_tasks)."""
+    def forward(self, logits, y: torch.Tensor, sample_weight=None) -> torch.Tensor:
+        """Stacked task losses for ``logits`` (one tensor per task), ``y`` (batch, n_tasks).
+
+        With ``sample_weight`` (batch,) every task's loss is the weighted mean
+        ``sum_n w_n c_n l_n / sum_n w_n c_n`` (``c_n`` the class weight of sample
+        ``n``, 1 without), which is PyTorch's class-weighted mean when all
+        ``w_n`` are equal.
+        """
         losses = []
         for i, task_logits in enumerate(logits):
             weight = getattr(self, f"class_weight_{i}") if i < self.n_weighted else None
-            losses.append(nn.functional.cross_entropy(task_logits, y[:, i], weight=weight))
+            if sample_weight is None:
+                losses.append(nn.functional.cross_entropy(task_logits, y[:, i], weight=weight))
+                continue
+            per_sample = nn.functional.cross_entropy(
+                task_logits, y[:, i], weight=weight, reduction="none"
+            )
+            norm = sample_weight if weight is None else sample_weight * weight[y[:, i]]
+            losses.append((per_sample * sample_weight).sum() / norm.sum().clamp_min(1e-12))
         return torch.stack(losses)
 
 
@@ -126,14 +141,18 @@ def _silent(*args, **kwargs):
 
 
 class _HoldoutSplit:
-    """skorch ``train_split``: hold out a fraction, stratified on the main task if possible."""
+    """skorch ``train_split``: hold out a fraction of the groups (speakers) when given,
+    else of the utterances, stratified on the main task if possible."""
 
-    def __init__(self, fraction: float, random_state: int, main_index: int = 0):
+    def __init__(self, fraction: float, random_state: int, main_index: int = 0, groups=None):
         self.fraction = fraction
         self.random_state = random_state
         self.main_index = main_index
+        self.groups = groups
 
     def __call__(self, dataset, y=None, **fit_params):
+        if self.groups is not None:
+            return self._split_groups(dataset)
         indices = np.arange(len(dataset))
         n_valid = max(1, int(round(self.fraction * len(indices))))
         if len(indices) - n_valid < 1:
@@ -152,6 +171,20 @@ class _HoldoutSplit:
             )
         return Subset(dataset, train), Subset(dataset, valid)
 
+    def _split_groups(self, dataset):
+        n_groups = len(np.unique(self.groups))
+        if n_groups < 2:
+            raise ValueError(
+                f"validation_fraction={self.fraction} holds out whole groups (speakers), "
+                f"but groups has only {n_groups} distinct value"
+            )
+        splitter = GroupShuffleSplit(
+            n_splits=1, test_size=max(1, round(self.fraction * n_groups)),
+            random_state=self.random_state,
+        )
+        train, valid = next(splitter.split(np.zeros(len(dataset)), groups=self.groups))
+        return Subset(dataset, train), Subset(dataset, valid)
+
 
 class _MultitaskNet(NeuralNet):
     """skorch NeuralNet with one loss per task, combined by a :class:`LossWeighting`.
@@ -163,9 +196,12 @@ class _MultitaskNet(NeuralNet):
     ``train_loss_<task>`` / ``valid_loss_<task>``.
     """
 
-    def __init__(self, *args, task_names=("emotion",), loss_weighting=None, **kwargs):
+    def __init__(self, *args, task_names=("emotion",), loss_weighting=None,
+                 sample_weighted=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.task_names = tuple(task_names)
+        # With sample weights, y carries them as a float column after the task codes.
+        self.sample_weighted = sample_weighted
         self.loss_weighting = loss_weighting or make_loss_weighting("equal", self.task_names)
 
     @property
@@ -202,8 +238,11 @@ class _MultitaskNet(NeuralNet):
 
     def get_task_losses(self, y_pred, y_true) -> torch.Tensor:
         """Per-task losses, a tensor of shape ``(n_tasks,)``."""
-        y_true = to_tensor(y_true, device=self.device).long()
-        return self.criterion_(y_pred, y_true)
+        y_true = to_tensor(y_true, device=self.device)
+        if not self.sample_weighted:
+            return self.criterion_(y_pred, y_true.long())
+        weights = y_true[:, -1].to(y_pred[0].dtype)
+        return self.criterion_(y_pred, y_true[:, :-1].long(), sample_weight=weights)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.loss_weighting.weighted_sum(self.get_task_losses(y_pred, y_true))
@@ -538,7 +577,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Train the network on features ``X`` and labels ``y``.
 
         Parameters
@@ -550,6 +589,15 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             Series or ``"emotion"``. 2-D: one column per task; a DataFrame's
             column names are the task names, an array's columns are called
             ``emotion``, ``language``, ``task2``... Labels may be strings.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every utterance in every task's loss (e.g. to weight
+            corpora); each task's loss is the weighted mean over a batch.
+        groups : array-like of shape (n_samples,), default=None
+            Speaker of every utterance. With ``validation_fraction > 0`` the
+            early-stopping hold-out then takes whole speakers, so that early
+            stopping watches unseen speakers. In a pipeline or a search with
+            metadata routing enabled, request it with
+            ``set_fit_request(groups=True)``.
 
         Returns
         -------
@@ -561,14 +609,14 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         # n_features_in_ and feature_names_in_ before training starts).
         fitted = {name: value for name, value in vars(self).items() if _is_fitted_name(name)}
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, sample_weight, groups)
         except BaseException:
             for name in [name for name in vars(self) if _is_fitted_name(name)]:
                 delattr(self, name)
             vars(self).update(fitted)
             raise
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight, groups):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
@@ -580,6 +628,19 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         classes, Y = _encode_targets(task_names, columns)
         self._check_shared_size()
         structure = self._structure(X.shape[1])
+        if groups is not None:
+            groups = column_or_1d(groups)
+            check_consistent_length(X, groups)
+        elif self.validation_fraction > 0:
+            warnings.warn(
+                "validation_fraction holds out utterances, so early stopping watches the "
+                "training speakers: pass groups=speakers to fit to hold out whole speakers",
+                UserWarning, stacklevel=3,
+            )
+        Y_fit = Y
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            Y_fit = np.column_stack([Y, sample_weight])
 
         # The first seed is the one a single network always used: n_ensemble=1 is unchanged.
         seeds = check_random_state(self.random_state).randint(
@@ -592,9 +653,10 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         nets = []
         with torch_threads(self.n_threads):
             for seed in seeds:
-                net = self._build_net(task_names, classes, structure, Y, int(seed), device)
+                net = self._build_net(task_names, classes, structure, Y, int(seed), device,
+                                      groups=groups, sample_weighted=sample_weight is not None)
                 with _SeededTorch(int(seed), device):
-                    net.fit(X_train, Y)
+                    net.fit(X_train, Y_fit)
                 nets.append(net)
 
         self.scaler_ = scaler
@@ -677,7 +739,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             return (int(self.shared_size),)
         return tuple(int(size) for size in self.shared_size)
 
-    def _build_net(self, task_names, classes, structure, Y, seed, device) -> _MultitaskNet:
+    def _build_net(self, task_names, classes, structure, Y, seed, device, *, groups=None,
+                   sample_weighted=False) -> _MultitaskNet:
         n_features = self.n_features_in_
         main_index = task_names.index(self._resolve_main_task(task_names))
         weighting_spec = self.loss_weighting if len(task_names) > 1 else "equal"
@@ -690,7 +753,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(("lr_scheduler", scheduler))
         train_split = None
         if self.validation_fraction > 0:
-            train_split = _HoldoutSplit(self.validation_fraction, seed, main_index)
+            train_split = _HoldoutSplit(self.validation_fraction, seed, main_index, groups)
             callbacks.append((
                 "early_stopping",
                 EarlyStopping(
@@ -727,6 +790,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             callbacks=callbacks,
             task_names=task_names,
             loss_weighting=loss_weighting,
+            sample_weighted=sample_weighted,
             device=device,
             verbose=int(self.verbose),
         )

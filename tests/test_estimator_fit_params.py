@@ -1,0 +1,77 @@
+"""fit(X, y, sample_weight=..., groups=...): weighted task losses and a speaker hold-out."""
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from sklearn.model_selection import GroupKFold, cross_validate
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklearn_msfl.estimator import MultitaskCrossEntropy, MultitaskSERClassifier, _HoldoutSplit
+
+FAST = dict(hidden_size=8, shared_size=8, embedding_dim=4, patch_size=4, max_epochs=4,
+            lr=0.02, device="cpu", random_state=0)
+
+
+def data(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 10))
+    y = np.column_stack([(X[:, 0] + X[:, 1] > 0).astype(int), (X[:, 2] > 0).astype(int)])
+    return X, y, np.arange(n) % 6
+
+
+def test_weighted_task_loss_is_the_weighted_mean():
+    logits = (torch.randn(5, 3), torch.randn(5, 2))
+    y = torch.tensor([[0, 1], [2, 0], [1, 1], [0, 0], [2, 1]])
+    w = torch.tensor([1.0, 0.0, 2.0, 1.0, 0.5])
+    losses = MultitaskCrossEntropy()(logits, y, sample_weight=w)
+    for i, task_logits in enumerate(logits):
+        per_sample = torch.nn.functional.cross_entropy(task_logits, y[:, i], reduction="none")
+        assert losses[i] == pytest.approx(float((per_sample * w).sum() / w.sum()), rel=1e-6)
+    # Equal weights are the plain mean, also with class weights.
+    weighted = MultitaskCrossEntropy(class_weights=[[1.0, 2.0, 0.5], None])
+    np.testing.assert_allclose(weighted(logits, y, sample_weight=torch.full((5,), 3.0)),
+                               weighted(logits, y), rtol=1e-6)
+
+
+def test_sample_weight_changes_the_fit_and_equal_weights_do_not():
+    X, y, _ = data()
+    plain = MultitaskSERClassifier(**FAST).fit(X, y).predict_proba(X)
+    equal = MultitaskSERClassifier(**FAST).fit(X, y, sample_weight=np.full(len(X), 2.0))
+    np.testing.assert_allclose(equal.predict_proba(X), plain, atol=1e-4)
+    # Weighting one class out of the emotion loss: the model stops predicting it.
+    weights = np.where(y[:, 0] == 1, 1e-6, 1.0)
+    skewed = MultitaskSERClassifier(**dict(FAST, max_epochs=15)).fit(X, y, sample_weight=weights)
+    assert (skewed.predict(X) == 1).mean() < 0.2
+    with pytest.raises(ValueError):
+        MultitaskSERClassifier(**FAST).fit(X, y, sample_weight=np.ones(3))
+
+
+def test_sample_weight_is_routed_through_a_pipeline():
+    X, y, _ = data()
+    pipeline = Pipeline([("id", FunctionTransformer()), ("msfl", MultitaskSERClassifier(**FAST))])
+    pipeline.fit(X, y, msfl__sample_weight=np.ones(len(X)))
+    with sklearn.config_context(enable_metadata_routing=True):
+        msfl = MultitaskSERClassifier(**FAST).set_fit_request(sample_weight=True, groups=True)
+        msfl.set_score_request(sample_weight=True)
+        routed = Pipeline([("id", FunctionTransformer()), ("msfl", msfl)])
+        result = cross_validate(routed, X, y, cv=GroupKFold(3),
+                                params={"groups": data()[2], "sample_weight": np.ones(len(X))})
+    assert np.isfinite(result["test_score"]).all()
+
+
+def test_the_early_stopping_holdout_takes_whole_speakers():
+    X, y, speakers = data()
+    split = _HoldoutSplit(0.34, random_state=0, groups=speakers)
+    train, valid = split(torch.utils.data.TensorDataset(torch.zeros(len(X))))
+    held_out = set(speakers[valid.indices])
+    assert held_out and not held_out & set(speakers[train.indices])
+    assert len(held_out) == 2  # a third of the six speakers
+    clf = MultitaskSERClassifier(**dict(FAST, validation_fraction=0.3, max_epochs=30))
+    assert clf.fit(X, y, groups=speakers).n_iter_ <= 30
+    with pytest.warns(UserWarning, match="groups=speakers"):
+        MultitaskSERClassifier(**dict(FAST, validation_fraction=0.3)).fit(X, y)
+    with pytest.raises(ValueError, match="only 1 distinct"):
+        MultitaskSERClassifier(**dict(FAST, validation_fraction=0.3)).fit(
+            X, y, groups=np.zeros(len(X)))
