@@ -23,11 +23,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DOCS = REPO_ROOT / "docs"
 EXAMPLES = REPO_ROOT / "examples"
 
-# __main__ runs the command line when imported.
+# __main__ runs the command line when imported. Subpackages' private modules count too:
+# the examples of the names a subpackage re-exports run in the module that defines them.
 MODULES = ["sklearn_msfl"] + sorted(
-    f"sklearn_msfl.{info.name}"
-    for info in pkgutil.iter_modules(sklearn_msfl.__path__)
-    if info.name != "__main__"
+    info.name
+    for info in pkgutil.walk_packages(sklearn_msfl.__path__, "sklearn_msfl.")
+    if not info.name.endswith(".__main__")
 )
 PUBLIC_MODULES = [name for name in MODULES if not name.rsplit(".", 1)[-1].startswith("_")]
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

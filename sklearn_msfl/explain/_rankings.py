@@ -1,0 +1,297 @@
+"""Attention rankings: the multilingual shared features of a fitted model, and per-language ones."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import check_consistent_length
+
+from ._families import feature_families
+
+
+GROUP = "group"
+"""Name of the column that holds the group label (language, emotion, ...) in tidy rankings."""
+
+
+def _split_pipeline(estimator, X):
+    """Return the attention model, ``X`` as that model sees it, and the pipeline's names."""
+    if not isinstance(estimator, Pipeline):
+        return estimator, X, None
+    head = estimator[:-1]
+    Xt = head.transform(X)
+    try:
+        names = head.get_feature_names_out()
+    except (AttributeError, ValueError, TypeError):
+        # A preceding step without get_feature_names_out: fall back to the model's.
+        names = None
+    return estimator[-1], Xt, names
+
+
+def _resolve_names(model, n_features, feature_names, pipeline_names):
+    candidates = (feature_names, pipeline_names, getattr(model, "feature_names_in_", None))
+    for names in candidates:
+        if names is not None:
+            names = [str(name) for name in names]
+            if len(names) != n_features:
+                raise ValueError(
+                    f"{len(names)} feature names given for {n_features} attention weights."
+                )
+            return names
+    return [f"x{i}" for i in range(n_features)]
+
+
+def _attention(model, X) -> np.ndarray:
+    if not hasattr(model, "attention_weights"):
+        raise TypeError(
+            f"{type(model).__name__} has no attention_weights(X); pass a fitted "
+            "MultitaskSERClassifier or a Pipeline ending in one."
+        )
+    weights = np.asarray(model.attention_weights(X), dtype=float)
+    if weights.ndim != 2:
+        raise ValueError(f"attention_weights returned shape {weights.shape}, expected 2-D.")
+    return weights
+
+
+def _rank(mean_weights: np.ndarray, names) -> pd.DataFrame:
+    # A stable sort breaks ties by input order, so rankings are reproducible.
+    order = np.argsort(-mean_weights, kind="stable")
+    ranking = pd.DataFrame(
+        {
+            "feature": np.asarray(names, dtype=object)[order],
+            "weight": mean_weights[order],
+            "rank": np.arange(1, len(order) + 1),
+        }
+    )
+    families = feature_families(ranking["feature"]).drop(columns="feature")
+    return pd.concat([ranking, families], axis=1)
+
+
+class AttentionLevelWarning(UserWarning):
+    """The model's attention weights do not tell every feature apart."""
+
+
+def _attention_level(model) -> str | None:
+    # Models without the attribute (stand-ins, other estimators) weight features.
+    return getattr(model, "attention_level_", "feature")
+
+
+def _step_size(model) -> int:
+    return int(model.net_.module_.patch_size)
+
+
+def _rank_steps(mean_weights: np.ndarray, names, step_size: int) -> pd.DataFrame:
+    """Rank LSTM steps (consecutive runs of ``step_size`` features) by their summed weight."""
+    starts = range(0, len(names), step_size)
+    weights = np.array([mean_weights[i : i + step_size].sum() for i in starts])
+    rows = []
+    for step, start in enumerate(starts):
+        members = names[start : start + step_size]
+        families = feature_families(members)["lld_family"].value_counts()
+        rows.append({
+            "feature": f"step {step} ({len(members)} features: {members[0]} .. {members[-1]})",
+            "n_features": len(members),
+            "lld_family": "+".join(families.index[:3]),
+        })
+    table = pd.DataFrame(rows)
+    order = np.argsort(-weights, kind="stable")
+    ranking = table.iloc[order].reset_index(drop=True)
+    ranking.insert(1, "weight", weights[order])
+    ranking.insert(2, "rank", np.arange(1, len(order) + 1))
+    return ranking
+
+
+def _rank_attention(weights, names, by=None, step_size=None) -> pd.DataFrame:
+    def rank(mean_weights):
+        if step_size is None:
+            return _rank(mean_weights, names)
+        return _rank_steps(mean_weights, names, step_size)
+
+    if by is None:
+        return rank(weights.mean(axis=0))
+    by = np.asarray(by)
+    if by.shape != (weights.shape[0],):
+        raise ValueError(f"by has shape {by.shape}; expected one label per sample ({len(weights)}).")
+    frames = []
+    for group in np.unique(by):
+        ranking = rank(weights[by == group].mean(axis=0))
+        ranking.insert(0, GROUP, group)
+        frames.append(ranking)
+    return pd.concat(frames, ignore_index=True)
+
+
+def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
+    """Rank input features by their attention weight averaged over utterances.
+
+    The features ranked first are the multilingual shared features (MSFs): those
+    the attention pooling of a model trained on several languages relies on.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or Pipeline
+        A fitted :class:`~sklearn_msfl.MultitaskSERClassifier` (anything with
+        ``attention_weights(X)``), or a fitted Pipeline ending in one, in which
+        case ``X`` is transformed by the preceding steps first.
+    X : array-like, DataFrame or list of signals
+        Input of ``estimator`` (signals for a pipeline that extracts features).
+    feature_names : sequence of str, default=None
+        Names of the model's input features. When None, taken from the
+        pipeline's ``pipeline[:-1].get_feature_names_out()``, else from the
+        model's ``feature_names_in_``, else ``x0, x1, ...``. Names given here
+        take precedence.
+    by : array-like of shape (n_samples,), default=None
+        Group label of each utterance (language, emotion, ...). When given,
+        every group gets its own ranking from the mean over its utterances.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature (per group), sorted by descending ``weight`` (within
+        each group), with columns ``feature``, ``weight``, ``rank`` (1 = most
+        attended) and the :func:`feature_families` columns ``lld``,
+        ``lld_family``, ``functional``, ``functional_family``, ``is_delta``;
+        with ``by``, a leading ``group`` column. Weights of one group sum to 1.
+        ``attrs["attention_level"]`` says what was ranked.
+
+    Warns
+    -----
+    AttentionLevelWarning
+        When the model weights LSTM steps, not features (``attention_level_ ==
+        "step"``: raw patches of several features per step): the ranking then
+        has one row per step (``feature`` names the step and its first and last
+        feature, ``n_features``, its main ``lld_family`` values), never a
+        ranking of tied features in column order.
+
+    Raises
+    ------
+    ValueError
+        When the model has no attention at all (``pooling="mean"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_msfl.explain import shared_features
+    >>> class Attention:  # stands in for a fitted MultitaskSERClassifier
+    ...     def attention_weights(self, X):
+    ...         return np.tile([0.2, 0.7, 0.1], (len(X), 1))
+    >>> names = ["pcm_loudness_sma_amean", "F0final_sma_range", "mfcc_sma[1]_amean"]
+    >>> shared_features(Attention(), np.zeros((4, 3)), names)[["feature", "weight", "rank"]]
+                      feature  weight  rank
+    0       F0final_sma_range     0.7     1
+    1  pcm_loudness_sma_amean     0.2     2
+    2       mfcc_sma[1]_amean     0.1     3
+    """
+    model, Xt, pipeline_names = _split_pipeline(estimator, X)
+    level = _attention_level(model)
+    if level is None:
+        raise ValueError(
+            "this model has no attention (pooling='mean'): its weights are uniform and rank "
+            "nothing. Use compare_with_permutation, or a model with pooling='attention'."
+        )
+    weights = _attention(model, Xt)
+    names = _resolve_names(model, weights.shape[1], feature_names, pipeline_names)
+    step_size = None
+    if level == "step":
+        step_size = _step_size(model)
+        warnings.warn(
+            f"the attention of this model weights LSTM steps of {step_size} features "
+            "(embedding='shared' with patch_size > 1), not single features: ranking steps. "
+            "For one weight per feature use embedding='per_feature' (the default) or "
+            "patch_size=1.",
+            AttentionLevelWarning,
+            stacklevel=2,
+        )
+    ranking = _rank_attention(weights, names, by, step_size)
+    ranking.attrs["attention_level"] = level
+    return ranking
+
+
+def _main_column(y, main_task=None, task_names=None):
+    """The main-task labels of ``y``: ``y`` itself when 1-D, else the ``main_task`` column.
+
+    ``main_task`` is a column name or position (None: the first column), as the
+    estimator's ``main_task`` parameter or fitted ``main_task_`` attribute.
+    """
+    if isinstance(y, pd.DataFrame):
+        if isinstance(main_task, str) and main_task in y.columns:
+            return y[main_task]
+        position = main_task if isinstance(main_task, int) else 0
+        return y.iloc[:, position]
+    array = np.asarray(y)
+    if array.ndim < 2:
+        return y
+    if isinstance(main_task, str) and task_names is not None and main_task in task_names:
+        return array[:, list(task_names).index(main_task)]
+    return array[:, main_task if isinstance(main_task, int) else 0]
+
+
+def _final_step(estimator):
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def monolingual_rankings(estimator, X, y, languages, feature_names=None) -> pd.DataFrame:
+    """Fit one clone of ``estimator`` per language and rank each one's features.
+
+    Each monolingual model is trained on the main task only (the column that the
+    estimator's ``main_task`` names, by default the first column of a 2-D ``y``,
+    i.e. emotion), as a language task is constant within one language. Compare the result with the multilingual ranking in
+    :func:`compare_rankings`.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Unfitted (or fitted: it is cloned) MSFL estimator or pipeline ending in one.
+    X : array-like, DataFrame or list of signals
+        Input of all languages.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets; the first column is the main task when 2-D.
+    languages : array-like of shape (n_samples,)
+        Language of each utterance.
+    feature_names : sequence of str, default=None
+        As in :func:`shared_features`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy ranking, one block per language (in sorted order) with a leading
+        ``group`` column, each ranked on its own utterances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from sklearn_msfl.explain import monolingual_rankings
+    >>> class Attention(BaseEstimator):  # attends to the feature most correlated with y
+    ...     def fit(self, X, y):
+    ...         corr = np.abs([np.corrcoef(column, y)[0, 1] for column in X.T])
+    ...         self.weights_ = corr / corr.sum()
+    ...         return self
+    ...     def attention_weights(self, X):
+    ...         return np.tile(self.weights_, (len(X), 1))
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 2)), np.repeat([0, 1], 20)
+    >>> languages = np.tile(["de", "en"], 20)
+    >>> X[languages == "de", 0] += 3 * y[languages == "de"]
+    >>> X[languages == "en", 1] += 3 * y[languages == "en"]
+    >>> rankings = monolingual_rankings(Attention(), X, y, languages)
+    >>> rankings.loc[rankings["rank"] == 1, ["group", "feature"]]
+      group feature
+    0    de      x0
+    2    en      x1
+    """
+    languages = np.asarray(languages)
+    check_consistent_length(X, y, languages)
+    y_main = _main_column(y, getattr(_final_step(estimator), "main_task", None))
+    frames = []
+    for language in np.unique(languages):
+        index = np.flatnonzero(languages == language)
+        X_language = _safe_indexing(X, index)
+        model = clone(estimator).fit(X_language, _safe_indexing(y_main, index))
+        ranking = shared_features(model, X_language, feature_names)
+        ranking.insert(0, GROUP, language)
+        frames.append(ranking)
+    return pd.concat(frames, ignore_index=True)
