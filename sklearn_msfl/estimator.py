@@ -577,7 +577,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, auxiliary=None):
         """Train the network on features ``X`` and labels ``y``.
 
         Parameters
@@ -598,6 +598,16 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             stopping watches unseen speakers. In a pipeline or a search with
             metadata routing enabled, request it with
             ``set_fit_request(groups=True)``.
+        auxiliary : array-like of shape (n_samples,) or (n_samples, n_aux), default=None
+            Labels of the auxiliary tasks (e.g. the language) when ``y`` holds
+            only the main task: the tasks are then ``y`` followed by these
+            columns (a DataFrame's or Series' names, else ``language``,
+            ``task2``...). With a 1-D ``y`` every scikit-learn tool treats the
+            estimator as a plain classifier: string scorers such as
+            ``"balanced_accuracy"``, ``cross_val_predict(method="predict_proba")``
+            and stratified folds work unchanged, and the auxiliary labels are
+            split with the rows as fit metadata (``set_fit_request(auxiliary=True)``
+            with metadata routing, ``msfl__auxiliary=`` in a pipeline without).
 
         Returns
         -------
@@ -609,7 +619,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         # n_features_in_ and feature_names_in_ before training starts).
         fitted = {name: value for name, value in vars(self).items() if _is_fitted_name(name)}
         try:
-            return self._fit(X, y, sample_weight, groups)
+            return self._fit(X, _with_auxiliary(y, auxiliary), sample_weight, groups)
         except BaseException:
             for name in [name for name in vars(self) if _is_fitted_name(name)]:
                 delattr(self, name)
@@ -1041,6 +1051,14 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         y_pred = self.predict(X)
         return accuracy_score(main_task_labels(self, y), y_pred, sample_weight=sample_weight)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        # y may be 2-D: the main task's column followed by auxiliary task columns
+        # (not multi-output: predictions are the main task's labels only).
+        tags.target_tags.two_d_labels = True
+        return tags
+
     def __setstate__(self, state):
         super().__setstate__(state)
         # skorch maps a CUDA net onto the CPU when CUDA is missing; follow it.
@@ -1081,6 +1099,33 @@ def _where_not_finite(X) -> str | None:
         f"{' ...' if len(rows) > 10 else ''}; features "
         f"{[names[i] for i in features[:10]]}{' ...' if len(features) > 10 else ''}).{hint}"
     )
+
+
+def _with_auxiliary(y, auxiliary):
+    """``y`` (the main task) and the ``auxiliary`` task columns as one DataFrame."""
+    if auxiliary is None:
+        return y
+    main_names, main = _targets_by_task(y)
+    if len(main) != 1:
+        raise ValueError(
+            f"auxiliary labels are given, so y must hold the main task only, got {len(main)} "
+            "columns: pass either a 2-D y or a 1-D y with auxiliary="
+        )
+    if isinstance(auxiliary, (pd.DataFrame, pd.Series)):
+        names, columns = _targets_by_task(auxiliary)
+        if isinstance(auxiliary, pd.Series) and auxiliary.name is None:
+            names = ["language"]
+    else:
+        array = np.asarray(auxiliary)
+        array = array.reshape(-1, 1) if array.ndim == 1 else array
+        if array.ndim != 2:
+            raise ValueError(f"auxiliary must be 1-D or 2-D, got shape {array.shape}")
+        names = default_task_names(1 + array.shape[1])[1:]
+        columns = [array[:, i] for i in range(array.shape[1])]
+    if main_names[0] in names:
+        main_names = ["main"] if "main" not in names else [f"main_{main_names[0]}"]
+    check_consistent_length(main[0], *columns)
+    return pd.DataFrame(dict(zip(main_names + names, main + columns)))
 
 
 def _targets_by_task(y) -> tuple[list[str], list[np.ndarray]]:

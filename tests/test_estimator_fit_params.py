@@ -75,3 +75,28 @@ def test_the_early_stopping_holdout_takes_whole_speakers():
     with pytest.raises(ValueError, match="only 1 distinct"):
         MultitaskSERClassifier(**dict(FAST, validation_fraction=0.3)).fit(
             X, y, groups=np.zeros(len(X)))
+
+
+def test_auxiliary_labels_as_fit_metadata_make_y_one_dimensional():
+    import pandas as pd
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+
+    X, y, _ = data()
+    emotion, language = y[:, 0], np.where(y[:, 1] == 1, "de", "en")
+    clf = MultitaskSERClassifier(**FAST).fit(X, emotion, auxiliary=language)
+    assert clf.task_names_ == ["emotion", "language"] and clf.main_task_ == "emotion"
+    both = MultitaskSERClassifier(**FAST).fit(X, np.column_stack([emotion, language]))
+    np.testing.assert_allclose(clf.predict_proba(X), both.predict_proba(X).astype(float))
+    frame = MultitaskSERClassifier(**FAST).fit(
+        X, pd.Series(emotion, name="emo"), auxiliary=pd.DataFrame({"lang": language}))
+    assert frame.task_names_ == ["emo", "lang"]
+
+    # scikit-learn's tools see a plain 1-D classification problem.
+    proba = cross_val_predict(MultitaskSERClassifier(**FAST), X, emotion, cv=StratifiedKFold(3),
+                              method="predict_proba", params={"auxiliary": language})
+    assert proba.shape == (len(X), 2)
+    search = GridSearchCV(MultitaskSERClassifier(**FAST), {"dropout": [0.1, 0.3]}, cv=3,
+                          scoring="balanced_accuracy").fit(X, emotion, auxiliary=language)
+    assert search.best_estimator_.task_names_ == ["emotion", "language"]
+    with pytest.raises(ValueError, match="main task only"):
+        MultitaskSERClassifier(**FAST).fit(X, y, auxiliary=language)
