@@ -371,6 +371,14 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         Size(s) of the shared dense layer(s) after pooling.
     dropout : float, default=0.3
         Dropout after pooling and after each shared layer.
+    adversarial_tasks : tuple of str, default=()
+        Auxiliary tasks learnt adversarially: their heads sit behind a gradient
+        reversal, so that the shared features stop encoding them (e.g.
+        ``("language",)`` for language-invariant features when the target
+        language is unseen). The paper's language task is cooperative (the
+        default).
+    adversarial_strength : float, default=1.0
+        Strength of the gradient reversal of ``adversarial_tasks``.
     lr : float, default=2e-3
         (Peak) learning rate of the AdamW optimizer.
     lr_schedule : {"onecycle", "cosine", "constant"}, default="onecycle"
@@ -494,6 +502,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         "attention_values": [StrOptions({"inputs", "states"}), None],
         "shared_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "adversarial_tasks": [tuple, list],
+        "adversarial_strength": [Interval(Real, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -528,6 +538,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         attention_values=None,
         shared_size=64,
         dropout=0.3,
+        adversarial_tasks=(),
+        adversarial_strength=1.0,
         lr=2e-3,
         lr_schedule="onecycle",
         weight_decay=1e-3,
@@ -557,6 +569,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self.attention_values = attention_values
         self.shared_size = shared_size
         self.dropout = dropout
+        self.adversarial_tasks = adversarial_tasks
+        self.adversarial_strength = adversarial_strength
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
@@ -705,6 +719,19 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"main_task={self.main_task!r} is not one of the tasks {task_names}")
         return str(self.main_task)
 
+    def _adversarial_tasks(self, task_names) -> tuple:
+        tasks = tuple(self.adversarial_tasks)
+        main = self._resolve_main_task(task_names)
+        if main in tasks:
+            raise ValueError(f"the main task {main!r} cannot be in adversarial_tasks")
+        unknown = set(tasks) - set(task_names)
+        if unknown:
+            raise ValueError(
+                f"adversarial_tasks names unknown tasks {sorted(unknown)}; the tasks are "
+                f"{list(task_names)}"
+            )
+        return tasks
+
     def _check_shared_size(self) -> None:
         if not isinstance(self.shared_size, Integral):
             sizes = list(self.shared_size)
@@ -787,6 +814,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             module__attention_values=structure["attention_values"],
             module__shared_sizes=self._shared_sizes(),
             module__dropout=float(self.dropout),
+            module__adversarial=self._adversarial_tasks(task_names),
+            module__adversarial_strength=float(self.adversarial_strength),
             criterion=MultitaskCrossEntropy,
             criterion__class_weights=self._class_weights(task_names, classes, Y),
             optimizer=torch.optim.AdamW,

@@ -19,11 +19,51 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-__all__ = ["AttentionPooling", "FeatureAttention", "FeatureEmbedding", "MSFLNetwork"]
+__all__ = ["AttentionPooling", "FeatureAttention", "FeatureEmbedding", "GradientReversal",
+           "MSFLNetwork"]
 
 EMBEDDINGS = ("shared", "per_feature")
 POOLINGS = ("attention", "mean")
 ATTENTION_VALUES = ("states", "inputs")
+
+
+class _ReverseGradient(torch.autograd.Function):
+    """Identity forward; the gradient multiplied by ``-strength`` backward."""
+
+    @staticmethod
+    def forward(ctx, inputs, strength):
+        ctx.strength = strength
+        return inputs.view_as(inputs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.strength * grad, None
+
+
+class GradientReversal(nn.Module):
+    """Gradient reversal (Ganin & Lempitsky, 2015): an adversarial task head behind it
+    learns its task while the layers before it learn to make that task impossible.
+
+    Parameters
+    ----------
+    strength : float, default=1.0
+        Factor of the reversed gradient.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.ones(2, requires_grad=True)
+    >>> GradientReversal(0.5)(x).sum().backward()
+    >>> x.grad
+    tensor([-0.5000, -0.5000])
+    """
+
+    def __init__(self, strength: float = 1.0):
+        super().__init__()
+        self.strength = float(strength)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return _ReverseGradient.apply(inputs, self.strength)
 
 
 class FeatureEmbedding(nn.Module):
@@ -99,6 +139,10 @@ class FeatureAttention(nn.Module):
     def __init__(self, embedding_dim: int, max_score: float = 20.0):
         super().__init__()
         self.score = nn.Linear(embedding_dim, 1, bias=False)
+        # Uniform weights at the start: a feature gains weight only as training finds
+        # it useful, instead of the features a random scorer happened to favour.
+        nn.init.zeros_(self.score.weight)
+        import os; max_score = float(os.environ.get("MSFL_CAP", max_score))  # EXPERIMENT
         self.max_score = float(max_score)
 
     def forward(
@@ -255,6 +299,12 @@ class MSFLNetwork(nn.Module):
     dropout : float, default=0.0
         Dropout after pooling and after every shared layer (and between LSTM
         layers).
+    adversarial : sequence of str, default=()
+        Tasks whose heads sit behind a :class:`GradientReversal`: the head
+        learns the task, the shared layers learn features that do not reveal
+        it (e.g. the language, for language-invariant shared features).
+    adversarial_strength : float, default=1.0
+        Strength of the gradient reversal.
 
     Attributes
     ----------
@@ -292,6 +342,8 @@ class MSFLNetwork(nn.Module):
         attention_values: str = "states",
         shared_sizes=(64,),
         dropout: float = 0.0,
+        adversarial=(),
+        adversarial_strength: float = 1.0,
     ):
         super().__init__()
         _check_positive_int(n_features, "n_features")
@@ -355,6 +407,12 @@ class MSFLNetwork(nn.Module):
             in_size = size
         self.shared = nn.Sequential(*layers)
         self.heads = nn.ModuleList(nn.Linear(in_size, count) for count in self.n_classes)
+        unknown = set(adversarial) - set(self.task_names)
+        if unknown:
+            raise ValueError(f"adversarial names unknown tasks {sorted(unknown)}; "
+                             f"the tasks are {list(self.task_names)}")
+        self.adversarial = tuple(name for name in self.task_names if name in set(adversarial))
+        self.reversal = GradientReversal(adversarial_strength)
 
         # Real (non-padding) features of every patch: only the last patch can be short.
         real = torch.ones(self.n_steps * self.patch_size, dtype=torch.bool)
@@ -453,7 +511,10 @@ class MSFLNetwork(nn.Module):
             pooled = states.mean(dim=1)
             step_weights = states.new_full(states.shape[:2], 1.0 / self.n_steps)
         shared = self.shared(self.pool_dropout(pooled))
-        logits = tuple(head(shared) for head in self.heads)
+        logits = tuple(
+            head(self.reversal(shared) if name in self.adversarial else shared)
+            for name, head in zip(self.task_names, self.heads)
+        )
         if not return_attention:
             return logits
         attention = (step_weights.unsqueeze(-1) * within).reshape(X.shape[0], -1)

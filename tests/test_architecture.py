@@ -23,6 +23,7 @@ CONFIGURATIONS = [
     {"patch_size": 1},
     {"bidirectional": False},
     {"num_layers": 2},
+    {"adversarial_tasks": ("task1",)},
 ]
 
 
@@ -35,6 +36,7 @@ def network(params, n_classes=(3, 2)):
         patch_size=structure["patch_size"], embedding=structure["embedding"],
         bidirectional=structure["bidirectional"],
         attention_values=structure["attention_values"],
+        adversarial=tuple(clf.adversarial_tasks),
     )
 
 

@@ -100,3 +100,12 @@ def test_auxiliary_labels_as_fit_metadata_make_y_one_dimensional():
     assert search.best_estimator_.task_names_ == ["emotion", "language"]
     with pytest.raises(ValueError, match="main task only"):
         MultitaskSERClassifier(**FAST).fit(X, y, auxiliary=language)
+
+
+def test_adversarial_tasks_are_checked_and_reach_the_network():
+    X, y, _ = data()
+    clf = MultitaskSERClassifier(**FAST, adversarial_tasks=("language",)).fit(X, y)
+    assert clf.net_.module_.adversarial == ("language",)
+    for tasks, match in [(("emotion",), "main task"), (("gender",), "unknown tasks")]:
+        with pytest.raises(ValueError, match=match):
+            MultitaskSERClassifier(**FAST, adversarial_tasks=tasks).fit(X, y)

@@ -238,3 +238,20 @@ def test_input_valued_attention_pools_the_embeddings_with_state_scores():
 def test_unknown_attention_values_is_an_error():
     with pytest.raises(ValueError, match="attention_values"):
         MSFLNetwork(n_features=4, n_classes=[2], attention_values="keys")
+
+
+def test_adversarial_heads_reverse_the_gradient_into_the_shared_layers():
+    X = torch.randn(8, 10)
+    grads = {}
+    for adversarial in ((), ("language",)):
+        torch.manual_seed(0)
+        net = small_net(patch_size=3, adversarial=adversarial, adversarial_strength=0.5)
+        _, language = net(X)
+        language.sum().backward()
+        grads[adversarial] = (net.last_shared_layer.weight.grad.clone(),
+                              net.heads[1].weight.grad.clone())
+    plain, reversed_ = grads[()], grads[("language",)]
+    torch.testing.assert_close(reversed_[0], -0.5 * plain[0])  # shared layers: reversed
+    torch.testing.assert_close(reversed_[1], plain[1])  # the head itself learns its task
+    with pytest.raises(ValueError, match="unknown tasks"):
+        small_net(adversarial=("gender",))
