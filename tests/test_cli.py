@@ -160,7 +160,7 @@ def test_a_folder_where_a_model_file_is_expected(capsys, tmp_path, features_csv)
 
 
 def test_folders_pick_up_every_audio_format(capsys, tmp_path):
-    from sklearn_msfl.cli import _audio_files
+    from sklearn_msfl.cli._args import _audio_files
 
     signals, _ = make_emotional_speech(3, n_languages=1, duration=0.5, random_state=0)
     folder = tmp_path / "audio"
@@ -247,7 +247,7 @@ def test_extract_formats_agree_and_bad_audio_is_named(capsys, corpus, features_c
         assert "broken.wav" in err and "could not be processed" in err
         assert "(1 row of NaN for bad audio)" in err
 
-    from sklearn_msfl.cli import _read_table
+    from sklearn_msfl.cli._tables import _read_table
 
     for output in ("f.npz", "f.parquet", "f.csv"):
         table = _read_table(str(tmp_path / output))
