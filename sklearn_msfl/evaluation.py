@@ -30,7 +30,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
 
-from ._report import EvaluationResult, PairedComparison
+from ._paired import PairedComparison
+from ._report import EvaluationResult
 from .metrics import ALL, _is_search, final_estimator, is_multitask, main_task_labels
 from .metrics import score_predictions
 
