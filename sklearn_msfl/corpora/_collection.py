@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from ._naming import DEFAULT_EMOTIONS, EMOTION_VOCABULARY
-from ._walk import _check_folder
 from ._loaders import (
     load_casia,
     load_cremad,
@@ -23,6 +21,8 @@ from ._loaders import (
     load_tess,
     load_urdu,
 )
+from ._naming import DEFAULT_EMOTIONS, EMOTION_VOCABULARY
+from ._walk import _check_folder
 
 
 # Public as sklearn_msfl.corpora.CORPORA, documented there.
