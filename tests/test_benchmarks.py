@@ -202,3 +202,39 @@ def test_plain_loop_trains_the_estimators_network(training_speed, patch_size):
     assert [p.shape for p in network.parameters()] == [
         p.shape for p in clf.net_.module_.parameters()]
     assert len(training_speed.plain_epoch_seconds(X, y, patch_size, 2, "cpu")) == 2
+
+
+# ---------------------------------------------------------------------------- threads
+@pytest.fixture(scope="module")
+def threads():
+    return load_script("threads")
+
+
+def test_threads_measures_and_reports_on_synthetic_data(threads, monkeypatch):
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.standard_normal((48, 12)))
+    y = pd.DataFrame({"emotion": rng.choice(["anger", "neutral"], 48),
+                      "language": np.repeat(["de", "en"], 24)})
+    monkeypatch.setitem(threads.DATA, "X", X)
+    monkeypatch.setitem(threads.DATA, "y", y)
+    args = threads.parse_args(["--quick"])
+    before = torch.get_num_threads()
+    rows = threads.run_fits(args, "quiet")
+    with threads.busy_cores(1, spin_up=0.1) as pids:
+        assert len(pids) == 1
+        rows += threads.run_fits(args, "busy")
+    assert torch.get_num_threads() == before  # (b) restores the caller's setting
+    assert [row["threads"] for row in rows[:3]] == [1, 1, min(2, before)]
+    assert all(row["seconds"] > 0 and row["epochs"] >= 1 for row in rows)
+    report = threads.render_report(args, "48 synthetic vectors", rows, before,
+                                   [(0.0,) * 3] * 2, 1.0)
+    assert report.count("| quiet | (a) library") == 1 and report.count("| busy | (b) inside") == 1
+    assert "(a) within 1.3x of (b), busy" in report and "--quick" in report
+    assert "(c) cross_validate" not in report  # not measured here
+
+
+def test_threads_quick_refuses_the_committed_results(threads):
+    with pytest.raises(SystemExit):
+        threads.parse_args(["--quick", "--output", str(threads.DEFAULT_OUTPUT)])
+    args = threads.parse_args([])
+    assert (args.repeats, args.epochs, args.output) == (3, None, threads.DEFAULT_OUTPUT)
