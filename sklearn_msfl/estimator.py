@@ -746,8 +746,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
 
     def _structure(self, n_features: int) -> dict:
         """The network's structural parameters, the architecture filling those left at None."""
+        # Models saved before architectures existed were all "msfl" networks.
         return resolve_architecture(
-            self.architecture, n_features, patch_size=self.patch_size,
+            getattr(self, "architecture", "msfl"), n_features, patch_size=self.patch_size,
             embedding=self.embedding, attention_values=self.attention_values,
             bidirectional=self.bidirectional, pooling=self.pooling,
         )

@@ -72,7 +72,22 @@ def _rank(mean_weights: np.ndarray, names) -> pd.DataFrame:
 
 
 class AttentionLevelWarning(UserWarning):
-    """The model's attention weights do not tell every feature apart."""
+    """The model's attention weights do not tell every feature apart.
+
+    :func:`shared_features` warns with it, and ranks LSTM steps instead of features,
+    for a model whose ``attention_level_`` is ``"step"`` (raw patches of several
+    features per step: ``embedding="shared"`` with ``patch_size > 1``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn_msfl.explain import AttentionLevelWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("ranking steps", AttentionLevelWarning)
+    >>> caught[0].category.__name__
+    'AttentionLevelWarning'
+    """
 
 
 def _attention_level(model) -> str | None:
