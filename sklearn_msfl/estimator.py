@@ -330,7 +330,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
     architecture : {"msfl", "paper"}, default="msfl"
         The network's form; it sets every structural parameter left at None.
         ``"msfl"``: per-feature embeddings read in about ``AUTO_N_STEPS`` (16)
-        steps by a bidirectional LSTM, with two-level attention (features within
+        steps by a one-way LSTM, with two-level attention (features within
         a step, then steps) that gives every feature its own weight, pooling the
         embeddings. ``"paper"``: Ma & Wang's network, one raw feature value per
         LSTM step (1582 steps on IS10, far slower), a one-way LSTM, attention
@@ -341,7 +341,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         Number of stacked LSTM layers.
     bidirectional : bool, default=None
         Whether the LSTM also reads the features backwards (None: the
-        architecture's: True for "msfl", False for "paper").
+        architecture's, False for both: with two-level attention a
+        bidirectional LSTM biased the step weights towards the first and last
+        features).
     patch_size : int or "auto", default=None
         Consecutive features read per LSTM step (None: the architecture's,
         ``"auto"`` for "msfl", 1 for "paper"); the training time falls roughly

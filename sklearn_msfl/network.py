@@ -23,6 +23,11 @@ __all__ = ["AttentionPooling", "FeatureAttention", "FeatureEmbedding", "Gradient
            "MSFLNetwork"]
 
 EMBEDDINGS = ("shared", "per_feature")
+#: Soft cap of the attention scores of both levels: one weight is at most e^6 (about
+#: 400) times another's within a softmax. Uncapped (or capped at 20), attention
+#: collapsed onto the few features an initialisation happened to favour, and secondary
+#: cues of the synthetic ground truth got no weight at all; capped at 3 they kept it.
+ATTENTION_SCORE_CAP = 3.0
 POOLINGS = ("attention", "mean")
 ATTENTION_VALUES = ("states", "inputs")
 
@@ -122,7 +127,7 @@ class FeatureAttention(nn.Module):
     ----------
     embedding_dim : int
         Size of the embeddings it scores.
-    max_score : float, default=20.0
+    max_score : float, default=ATTENTION_SCORE_CAP
         Soft cap of the scores (``max_score * tanh(score / max_score)``).
 
     Examples
@@ -136,14 +141,13 @@ class FeatureAttention(nn.Module):
     (torch.Size([2, 3, 5]), torch.Size([2, 3, 4]))
     """
 
-    def __init__(self, embedding_dim: int, max_score: float = 20.0):
+    def __init__(self, embedding_dim: int, max_score: float = None):
         super().__init__()
         self.score = nn.Linear(embedding_dim, 1, bias=False)
         # Uniform weights at the start: a feature gains weight only as training finds
         # it useful, instead of the features a random scorer happened to favour.
         nn.init.zeros_(self.score.weight)
-        import os; max_score = float(os.environ.get("MSFL_CAP", max_score))  # EXPERIMENT
-        self.max_score = float(max_score)
+        self.max_score = ATTENTION_SCORE_CAP if max_score is None else float(max_score)
 
     def forward(
         self, patches: torch.Tensor, embed: FeatureEmbedding, mask: torch.Tensor
@@ -178,6 +182,9 @@ class AttentionPooling(nn.Module):
         Size of each state ``h_t``.
     attention_size : int, optional
         Size of the hidden scoring layer; defaults to ``input_size``.
+    max_score : float, optional
+        Soft cap of the scores (``max_score * tanh(score / max_score)``); none by
+        default. :class:`MSFLNetwork` caps at ``ATTENTION_SCORE_CAP``.
 
     Examples
     --------
@@ -190,8 +197,10 @@ class AttentionPooling(nn.Module):
     True
     """
 
-    def __init__(self, input_size: int, attention_size: int | None = None):
+    def __init__(self, input_size: int, attention_size: int | None = None,
+                 max_score: float | None = None):
         super().__init__()
+        self.max_score = max_score
         attention_size = attention_size or input_size
         self.project = nn.Linear(input_size, attention_size)
         self.score = nn.Linear(attention_size, 1, bias=False)
@@ -210,6 +219,8 @@ class AttentionPooling(nn.Module):
         themselves by default.
         """
         scores = self.score(torch.tanh(self.project(states))).squeeze(-1)
+        if self.max_score is not None:
+            scores = self.max_score * torch.tanh(scores / self.max_score)
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
         weights = torch.softmax(scores, dim=1)
@@ -396,7 +407,9 @@ class MSFLNetwork(nn.Module):
             dropout=dropout if num_layers > 1 else 0.0,
         )
         state_size = hidden_size * (2 if bidirectional else 1)
-        self.attention = AttentionPooling(state_size) if use_attention else None
+        self.attention = (
+            AttentionPooling(state_size, max_score=ATTENTION_SCORE_CAP) if use_attention else None
+        )
         self.pool_dropout = nn.Dropout(dropout)
 
         layers = []

@@ -61,7 +61,12 @@ def test_attention_is_a_distribution_over_features(embedding):
 def test_two_level_attention_gives_every_feature_its_own_weight():
     net = small_net(embedding="per_feature", patch_size=4)  # steps of 4, 4 and 2 features
     assert net.attention_level == "feature"
-    _, attention = net(torch.randn(5, 10), return_attention=True)
+    X = torch.randn(5, 10)
+    # Untrained, a step's features share its weight: the scorer starts at zero.
+    _, within = net.step_inputs(X)
+    assert torch.allclose(within[:, :2], torch.full((5, 2, 4), 0.25))
+    torch.nn.init.normal_(net.feature_attention.score.weight)  # as training moves it
+    _, attention = net(X, return_attention=True)
     for row in attention:
         assert len(torch.unique(row)) == 10
     # A feature's weight is its step's weight times its weight within the step.
