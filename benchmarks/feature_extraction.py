@@ -43,6 +43,7 @@ import soundfile
 from joblib.externals.loky import get_reusable_executor
 
 import sklearn_msfl
+from sklearn_msfl.corpora import default_corpora_dir
 from sklearn_msfl.features import OpenSmileTransformer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -62,14 +63,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def find_corpora(option: Path | None) -> Path:
-    for candidate in (
-        option,
-        os.environ.get("MSFL_CORPORA"),
-        REPO_ROOT.parent / "shared" / "corpora",
-    ):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    sys.exit("corpora not found: pass --corpora or set MSFL_CORPORA")
+    if option is not None:
+        if Path(option).is_dir():
+            return Path(option)
+        sys.exit(f"corpora not found: {option} is not a folder")
+    found = default_corpora_dir(fallback=REPO_ROOT.parent / "shared" / "corpora")
+    if found is None:
+        sys.exit("corpora not found: pass --corpora or set MSFL_CORPORA")
+    return found
 
 
 def select_files(corpora: Path, n_files: int) -> list[str]:

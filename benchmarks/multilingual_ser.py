@@ -1,41 +1,49 @@
-"""Benchmark: MSFL against an SVM baseline, STL, MTL and ablations on EmoDB, RAVDESS and URDU.
+"""Benchmark: MSFL against the tuned SVM, STL, MTL and an ablation on five corpora.
 
-Loads the shared corpora (German, English, Urdu) with the four emotions they share, extracts
-IS10 openSMILE functionals once (cached on disk), and trains every model of :data:`MODELS` on
-the same speaker-independent folds (:class:`~sklearn_msfl.model_selection.CorpusSpeakerKFold`,
-unseen speakers of every corpus in each test fold):
+Loads the shared corpora (EmoDB de, RAVDESS en-US, URDU ur, SAVEE en-GB, CASIA zh) with the
+four emotions they share, extracts IS10 openSMILE functionals once (cached on disk), and
+evaluates every model of :data:`MODELS` on two corpus sets of :data:`CORPUS_SETS`, each on its
+own folds and trained on that set only: all five corpora, and the MSFL paper's three (EmoDB,
+CASIA, SAVEE). Within a set all models share the speaker-independent folds
+(:class:`~sklearn_msfl.model_selection.CorpusSpeakerKFold`: unseen speakers of every corpus in
+each test fold; SAVEE and CASIA, 4 speakers each, leave one speaker out within them):
 
-* ``SVM``: StandardScaler + RBF SVC, ``C`` and ``gamma`` tuned by an inner grid search over
-  unseen speakers of the training fold (UAR), trained on the pooled languages;
-* ``SVM mono``: the same, trained and tested within each language (monolingual);
-* ``STL``: MultitaskSERClassifier on the emotion only;
+* ``SVM``: :func:`~sklearn_msfl.baselines.make_svm_baseline` (StandardScaler + RBF SVC, ``C``
+  and ``gamma`` tuned on inner speaker folds), trained on the pooled corpora, with the input
+  normalisation the nested tuning chose for it (:data:`SVM_NORMALISATION`);
+* ``SVM per corpus``: the same, trained and tested within each corpus;
+* ``STL``: the MSFL network on the emotion only;
 * ``MTL equal``: emotion + language with equal task weights;
-* ``MSFL``: emotion + language with GradNorm (the estimator's defaults);
-* ``MSFL x5``: the average of five MSFL networks trained with different seeds
-  (``n_ensemble=5``);
-* ``MSFL mean pooling`` / ``MSFL patch 16``: ablations without attention and with another
-  patch size;
-* ``SVM LOCO`` / ``MSFL LOCO``: leave one corpus out, i.e. trained on two languages and tested
-  on the unseen third; ``... LOCO norm``: the same on features standardised within each corpus
-  (:class:`~sklearn_msfl.preprocessing.GroupStandardScaler`; the unseen corpus on its own
-  utterances, which needs no labels).
+* ``MSFL``: the recommended pipeline, :func:`~sklearn_msfl.baselines.make_msfl_pipeline`
+  (the tuned input normalisation, the estimator's defaults: emotion + language, GradNorm);
+* ``MSFL mean pooling``: ablation without attention;
+* ``SVM LOCO`` / ``MSFL LOCO``: leave one corpus out, i.e. trained on the other corpora and
+  tested on the unseen one; ``... LOCO norm``: the same with every corpus standardised on its
+  own statistics (the unseen one on its own utterances, which needs no labels).
 
-It writes ``multilingual_ser.md`` (UAR and WA per language, mean ± std over folds, paired
-comparison of every model with the pooled SVM, stage timings, machine, command and the tuning
-notes of ``benchmarks/results/tuning_notes.md``), per-fold scores as CSV and two plots into
-``--output`` (default ``benchmarks/results``).
+The language label of every corpus is its "language" column, the multitask models' auxiliary
+task and the grouping of the per-language tables: RAVDESS ``en-US`` and SAVEE ``en-GB`` are
+both English, told apart by accent, so there is one label per corpus and the per-language
+tables are per-corpus tables. "Pooled UAR" is the mean over corpora of each corpus's UAR on its
+predictions pooled over the folds (:meth:`~sklearn_msfl.evaluation.EvaluationResult.language_mean`).
+
+It writes ``multilingual_ser.md`` (per-corpus UAR and WA, pooled UAR, paired comparisons of
+every model with the pooled SVM by the corrected resampled t-test and the Wilcoxon test, the
+wall time of one fit of every model, stage timings, machine, command and the tuning notes of
+``benchmarks/results/tuning_notes.md``), per-fold scores as CSV and two plots into ``--output``
+(default ``benchmarks/results``).
 
 Usage::
 
-    .venv/bin/python benchmarks/multilingual_ser.py                 # the full run
-    .venv/bin/python benchmarks/multilingual_ser.py --quick         # smoke run, < 3 minutes
-    .venv/bin/python benchmarks/multilingual_ser.py --models SVM MSFL --seeds 0 1 2
+    .venv/bin/python benchmarks/multilingual_ser.py                 # the full run, seeds 0 1 2
+    .venv/bin/python benchmarks/multilingual_ser.py --quick         # smoke run, < 2 minutes
+    .venv/bin/python benchmarks/multilingual_ser.py --models SVM MSFL --corpus-sets "paper's three"
 
-``--quick`` takes a few speakers per corpus, 2 folds, 5 epochs and small networks and writes
-to ``benchmarks/.cache/quick`` unless ``--output`` says otherwise (never to the committed
-results); it exits non-zero unless every model trained and scored on every fold. The corpora
-folder is ``--corpora``, else ``$MSFL_CORPORA``, else ``../shared/corpora`` relative to the
-repository.
+``--quick`` takes a few speakers per corpus, 2 folds, 5 epochs, small networks and one seed,
+and writes to ``benchmarks/.cache/quick`` unless ``--output`` says otherwise (never to the
+committed results); it exits non-zero unless every model trained and scored on every fold. The
+corpora folder is ``--corpora``, else :func:`~sklearn_msfl.corpora.default_corpora_dir`
+(``$MSFL_CORPORA``, else ``../shared/corpora`` relative to the repository).
 """
 
 from __future__ import annotations
@@ -57,19 +65,21 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from sklearn.metrics import recall_score
-from sklearn.model_selection import BaseCrossValidator, GridSearchCV, GroupKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sklearn.svm import SVC
 
-from sklearn_msfl.corpora import DEFAULT_EMOTIONS, load_corpora, subset_speakers
+from sklearn_msfl.baselines import (  # noqa: F401  (InnerSpeakerKFold: the benchmark's name)
+    SVM_PARAM_GRID,
+    InnerSpeakerKFold,
+    corpus_normalisation,
+    make_msfl_pipeline,
+    make_svm_baseline,
+)
+from sklearn_msfl.corpora import (DEFAULT_EMOTIONS, default_corpora_dir, load_corpora,
+                                  subset_speakers)
 from sklearn_msfl.estimator import MultitaskSERClassifier
-from sklearn_msfl.evaluation import EvaluationResult, evaluate
+from sklearn_msfl.evaluation import EvaluationResult, PairedComparison, evaluate
 from sklearn_msfl.features import OpenSmileTransformer
-from sklearn_msfl.metrics import uar_scorer
+from sklearn_msfl.metrics import ALL, score_predictions
 from sklearn_msfl.model_selection import CorpusSpeakerKFold, LeaveOneCorpusOut
-from sklearn_msfl.preprocessing import GroupStandardScaler
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -81,20 +91,33 @@ SCORES_NAME = "multilingual_ser_folds.csv"
 UAR_PLOT_NAME = "multilingual_ser_uar.png"
 WEIGHTS_PLOT_NAME = "multilingual_ser_task_weights.png"
 
-CORPORA = ("emodb", "ravdess", "urdu")
+#: Corpus -> the label of its "language" column: the auxiliary task of the multitask models and
+#: the grouping of every per-language table. RAVDESS and SAVEE are both English, so the
+#: language is told apart by accent (North American / British): one label per corpus, and the
+#: per-language tables are per-corpus tables.
+LANGUAGES = {"emodb": "de", "ravdess": "en-US", "urdu": "ur", "savee": "en-GB", "casia": "zh"}
+CORPORA = tuple(LANGUAGES)
+#: Corpus sets, each evaluated on its own (own folds, models trained on that set only):
+#: all five corpora, and the three of the MSFL paper.
+CORPUS_SETS = {"five corpora": CORPORA, "paper's three": ("emodb", "casia", "savee")}
 REFERENCE = "SVM"
 SPEAKER_FOLDS, LOCO = "speaker folds", "leave one corpus out"
+SETTINGS = (SPEAKER_FOLDS, LOCO)
 INNER_SPLITS = 3
+DEFAULT_SEEDS = [0, 1, 2]
 
-SVM_GRID = {"svc__C": [0.1, 1.0, 10.0, 100.0], "svc__gamma": ["scale", 1e-4, 1e-3, 1e-2]}
-ABLATION_PATCH_SIZE = 16
-ENSEMBLE_SIZE = 5
+SVM_GRID = SVM_PARAM_GRID
+#: Input normalisation of the pooled SVM row: the choice of benchmarks/tune.py for the SVM
+#: ("global" or "corpus"; see benchmarks/results/tuning.md). The MSFL rows take theirs from
+#: make_msfl_pipeline (sklearn_msfl.baselines.MSFL_NORMALISATION).
+SVM_NORMALISATION = "global"
 
 # --quick: the largest speakers of each corpus, a few files per speaker and emotion. URDU
 # speakers mostly speak a single emotion, so it needs more of them for every emotion to occur.
-QUICK_SPEAKERS = {"emodb": 4, "ravdess": 4, "urdu": 8}
-QUICK_FILES_PER_SPEAKER_EMOTION = 4
+QUICK_SPEAKERS = {"emodb": 4, "ravdess": 4, "urdu": 8, "savee": 4, "casia": 4}
+QUICK_FILES_PER_SPEAKER_EMOTION = 3
 QUICK_SPLITS = 2
+QUICK_INNER_SPLITS = 2
 QUICK_MSFL = {"max_epochs": 5, "batch_size": 16, "patch_size": 64, "hidden_size": 16,
               "embedding_dim": 8, "shared_size": 16}
 QUICK_SVM_GRID = {"svc__C": [1.0, 10.0], "svc__gamma": ["scale"]}
@@ -102,8 +125,9 @@ QUICK_SVM_GRID = {"svc__C": [1.0, 10.0], "svc__gamma": ["scale"]}
 
 # --------------------------------------------------------------------------------------------
 # Model configurations: edit here. A factory gets the run settings and returns an unfitted
-# estimator; MSFL variants are the estimator's defaults, then the run-wide parameters
-# (--quick, --epochs), then the variant's own overrides.
+# estimator; MSFL variants are the recommended pipeline (make_msfl_pipeline: the tuned input
+# normalisation, the estimator's defaults), then the run-wide parameters (--quick, --epochs,
+# --threads), then the variant's own overrides.
 # --------------------------------------------------------------------------------------------
 @dataclass
 class RunSettings:
@@ -113,6 +137,7 @@ class RunSettings:
     msfl_params: dict
     svm_grid: dict
     speakers: pd.DataFrame  # corpus and speaker of every row of the feature frame
+    svm_inner_splits: int = INNER_SPLITS
 
     def msfl_params_for(self, overrides: dict) -> dict:
         return {**self.msfl_params, **overrides, "random_state": self.seed}
@@ -121,42 +146,30 @@ class RunSettings:
 Factory = Callable[[RunSettings], object]
 
 
-def svm(settings: RunSettings, *preprocessing):
-    """StandardScaler + RBF SVC with C and gamma tuned on unseen speakers of the training data."""
-    return GridSearchCV(
-        make_pipeline(*preprocessing, StandardScaler(), SVC(kernel="rbf")),
-        settings.svm_grid,
-        scoring=uar_scorer,
-        cv=InnerSpeakerKFold(settings.speakers, INNER_SPLITS),
-    )
-
-
-def svm_corpus_normalised(settings: RunSettings):
-    """The SVM of :func:`svm` on features standardised within each corpus."""
-    return svm(settings, *corpus_normalisation(settings))
-
-
-def corpus_normalisation(settings: RunSettings) -> list:
-    """Steps that standardise every corpus on its own statistics (an unseen one on its rows)."""
-    return [FunctionTransformer(with_corpus_column, kw_args={"speakers": settings.speakers}),
-            GroupStandardScaler(group_column="corpus")]
-
-
-def with_corpus_column(X: pd.DataFrame, speakers: pd.DataFrame) -> pd.DataFrame:
-    """The feature frame (or rows of it) with the corpus of every row as a column."""
-    return X.assign(corpus=speakers.loc[X.index, "corpus"].to_numpy())
-
-
-def msfl(corpus_normalised: bool = False, **overrides) -> Factory:
-    """Factory of a MultitaskSERClassifier with ``overrides`` of the run's parameters."""
+def svm(normalisation: str = SVM_NORMALISATION) -> Factory:
+    """Factory of the tuned SVM (make_svm_baseline), optionally on corpus-normalised features."""
 
     def build(settings: RunSettings):
-        model = MultitaskSERClassifier(**settings.msfl_params_for(overrides))
-        if corpus_normalised:
-            return make_pipeline(*corpus_normalisation(settings), model)
-        return model
+        steps = corpus_normalisation(settings.speakers) if normalisation == "corpus" else ()
+        return make_svm_baseline(settings.speakers, param_grid=settings.svm_grid,
+                                 n_splits=settings.svm_inner_splits, preprocessing=steps)
+
+    build.normalisation = normalisation
+    return build
+
+
+def msfl(normalisation: str | None = None, **overrides) -> Factory:
+    """Factory of make_msfl_pipeline with ``overrides`` of the run's parameters.
+
+    ``normalisation`` None: the recommended pipeline's (tuned) normalisation.
+    """
+
+    def build(settings: RunSettings):
+        return make_msfl_pipeline(settings.speakers, normalisation=normalisation,
+                                  **settings.msfl_params_for(overrides))
 
     build.overrides = overrides
+    build.normalisation = normalisation
     return build
 
 
@@ -165,9 +178,9 @@ class ModelConfig:
     """How a model is built and trained.
 
     ``tasks``: the label columns it is fitted on (emotion only: single task); ``scope``:
-    ``"pooled"`` (all languages, speaker folds), ``"monolingual"`` (trained and tested within
-    each language on the same folds) or ``"loco"`` (leave one corpus out); ``seeded``: whether
-    it is rerun for every ``--seeds`` value.
+    ``"pooled"`` (all corpora of the set, speaker folds), ``"monolingual"`` (trained and tested
+    within each corpus on the same folds) or ``"loco"`` (leave one corpus out); ``seeded``:
+    whether it is rerun for every ``--seeds`` value.
     """
 
     factory: Factory
@@ -179,68 +192,33 @@ class ModelConfig:
 
 EMOTION_ONLY = ("emotion",)
 MODELS: dict[str, ModelConfig] = {
-    "SVM": ModelConfig(svm, EMOTION_ONLY, seeded=False,
-                       description="StandardScaler + RBF SVC, grid-searched C, gamma; pooled"),
-    "SVM mono": ModelConfig(svm, EMOTION_ONLY, scope="monolingual", seeded=False,
-                            description="the same SVM trained and tested within each language"),
+    "SVM": ModelConfig(svm(), EMOTION_ONLY, seeded=False,
+                       description="make_svm_baseline (C, gamma on inner speaker folds), pooled, "
+                                   "input normalisation as tuned (SVM_NORMALISATION)"),
+    "SVM per corpus": ModelConfig(svm("global"), EMOTION_ONLY, scope="monolingual",
+                                  seeded=False,
+                                  description="the same SVM trained and tested within each "
+                                              "corpus"),
     "STL": ModelConfig(msfl(), EMOTION_ONLY, description="MSFL network, emotion head only"),
     "MTL equal": ModelConfig(msfl(loss_weighting="equal"),
                              description="emotion + language, equal task weights"),
-    "MSFL": ModelConfig(msfl(), description="emotion + language, GradNorm (defaults)"),
-    f"MSFL x{ENSEMBLE_SIZE}": ModelConfig(
-        msfl(n_ensemble=ENSEMBLE_SIZE), seeded=False,
-        description=f"MSFL averaging {ENSEMBLE_SIZE} networks trained with different seeds "
-                    "(run once, for the first seed)"),
+    "MSFL": ModelConfig(msfl(), description="make_msfl_pipeline(): the recommended pipeline "
+                                            "(emotion + language, GradNorm, the defaults)"),
     "MSFL mean pooling": ModelConfig(msfl(pooling="mean"),
                                      description="ablation: mean pooling instead of attention"),
-    f"MSFL patch {ABLATION_PATCH_SIZE}": ModelConfig(
-        msfl(patch_size=ABLATION_PATCH_SIZE), description="ablation: another patch size"),
-    "SVM LOCO": ModelConfig(svm, EMOTION_ONLY, scope="loco", seeded=False,
-                            description="SVM trained on two corpora, tested on the third"),
-    "MSFL LOCO": ModelConfig(msfl(), scope="loco",
-                             description="MSFL trained on two corpora, tested on the third"),
+    "SVM LOCO": ModelConfig(svm("global"), EMOTION_ONLY, scope="loco", seeded=False,
+                            description="SVM trained on the other corpora, tested on the "
+                                        "unseen one"),
+    "MSFL LOCO": ModelConfig(msfl("global"), scope="loco",
+                             description="MSFL trained on the other corpora, tested on the "
+                                         "unseen one"),
     "SVM LOCO norm": ModelConfig(
-        svm_corpus_normalised, EMOTION_ONLY, scope="loco", seeded=False,
+        svm("corpus"), EMOTION_ONLY, scope="loco", seeded=False,
         description="SVM LOCO on features standardised per corpus (the unseen one on its own)"),
     "MSFL LOCO norm": ModelConfig(
-        msfl(corpus_normalised=True), scope="loco",
+        msfl("corpus"), scope="loco",
         description="MSFL LOCO on features standardised per corpus (the unseen one on its own)"),
 }
-
-
-class InnerSpeakerKFold(BaseCrossValidator):
-    """Speaker-independent folds for a search inside :func:`evaluate`, which passes no ``groups``.
-
-    ``X`` is the feature frame (or a subset of its rows): the corpus and speaker of each row
-    are looked up by ``X.index`` in ``speakers``. The folds are CorpusSpeakerKFold's (unseen
-    speakers of every corpus), with fewer folds when a corpus of the training data has fewer
-    speakers than ``n_splits``, and GroupKFold's over speakers when a corpus has only one.
-    """
-
-    def __init__(self, speakers: pd.DataFrame, n_splits: int = 3):
-        self.speakers = speakers
-        self.n_splits = n_splits
-
-    def _groups(self, X) -> pd.DataFrame:
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError("InnerSpeakerKFold needs X as the feature frame (rows by index)")
-        return self.speakers.loc[X.index, ["corpus", "speaker"]]
-
-    def _splitter(self, groups: pd.DataFrame):
-        fewest = groups.groupby("corpus")["speaker"].nunique().min()
-        if fewest >= 2:
-            return CorpusSpeakerKFold(int(min(self.n_splits, fewest))), groups
-        speakers = groups["corpus"] + "/" + groups["speaker"]
-        return GroupKFold(int(min(self.n_splits, speakers.nunique()))), speakers
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        if X is None:
-            return self.n_splits
-        return self._splitter(self._groups(X))[0].get_n_splits()
-
-    def split(self, X, y=None, groups=None):
-        splitter, groups = self._splitter(self._groups(X))
-        yield from splitter.split(X, y, groups=groups)
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,11 +234,15 @@ class Data:
 
 
 def find_corpora(option: Path | None) -> Path:
-    default = REPO_ROOT.parent / "shared" / "corpora"
-    for candidate in (option, os.environ.get("MSFL_CORPORA"), default):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    sys.exit("corpora not found: pass --corpora or set MSFL_CORPORA")
+    """``--corpora``, else the library's rule: ``$MSFL_CORPORA``, else ``../shared/corpora``."""
+    if option is not None:
+        if Path(option).is_dir():
+            return Path(option)
+        sys.exit(f"corpora not found: {option} is not a folder")
+    found = default_corpora_dir(fallback=REPO_ROOT.parent / "shared" / "corpora")
+    if found is None:
+        sys.exit("corpora not found: pass --corpora or set MSFL_CORPORA")
+    return found
 
 
 def load_frame(root: Path, quick: bool) -> pd.DataFrame:
@@ -286,8 +268,16 @@ def load_data(args) -> Data:
     features = smile.fit_transform(frame)
     extraction_seconds = time.perf_counter() - start
     X = pd.DataFrame(features, columns=smile.get_feature_names_out(), index=frame.index)
-    labels = frame[["emotion_std", "language"]].rename(columns={"emotion_std": "emotion"})
+    labels = pd.DataFrame({"emotion": frame["emotion_std"],
+                           "language": frame["corpus"].map(LANGUAGES)}, index=frame.index)
     return Data(frame, X, labels, load_seconds, extraction_seconds)
+
+
+def subset(data: Data, corpora) -> Data:
+    """The rows of ``corpora`` (their frame index kept, so speakers are found by index)."""
+    rows = data.frame["corpus"].isin(corpora).to_numpy()
+    return Data(data.frame[rows], data.X[rows], data.labels[rows], data.load_seconds,
+                data.extraction_seconds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,7 +285,7 @@ def load_data(args) -> Data:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class ModelRun:
-    """Predictions and timings of one model and seed, on the rows of the full frame."""
+    """Predictions and timings of one model and seed, on the rows of one corpus set."""
 
     name: str
     seed: int | None
@@ -303,6 +293,7 @@ class ModelRun:
     times: pd.DataFrame  # fold, fit_time, predict_time (summed over the monolingual parts)
     fitted: list = field(default_factory=list)  # fitted estimator per fold, if kept
     setting: str = SPEAKER_FOLDS
+    corpus_set: str = ""
 
 
 def restrict_folds(folds, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -335,7 +326,7 @@ def run_model(name, config, data, folds, settings, *, keep_fitted, n_jobs, verbo
         part = result.predictions.copy()
         part["sample"] = rows[part["sample"].to_numpy()]
         predictions.append(part)
-        overall = result.scores[result.scores["language"] == "all"]
+        overall = result.scores[result.scores["language"] == ALL]
         times.append(overall[["fold", "fit_time", "predict_time"]])
         if keep_fitted:
             fitted = result.estimators[name]
@@ -344,24 +335,12 @@ def run_model(name, config, data, folds, settings, *, keep_fitted, n_jobs, verbo
                     pd.concat(predictions, ignore_index=True), times, fitted)
 
 
-def uar(y_true, y_pred) -> float:
-    """UAR over the classes present in ``y_true`` (a language may lack some emotions)."""
-    present = np.unique(np.asarray(y_true))
-    return float(recall_score(y_true, y_pred, labels=present, average="macro", zero_division=0))
-
-
 def score_run(run: ModelRun) -> pd.DataFrame:
-    """UAR, WA and test size per fold, per language and over all languages ("all")."""
-    rows = []
-    for fold, part in run.predictions.groupby("fold"):
-        for language, subset in [("all", part), *part.groupby("language")]:
-            rows.append({
-                "estimator": run.name, "seed": run.seed, "fold": fold, "language": language,
-                "uar": uar(subset["y_true"], subset["y_pred"]),
-                "wa": float(np.mean(subset["y_true"] == subset["y_pred"])),
-                "n_test": len(subset),
-            })
-    return pd.DataFrame(rows).merge(run.times, on="fold", how="left")
+    """UAR, WA and test size per fold, per corpus and over all corpora ("all"), with timings."""
+    scores = score_predictions(run.predictions, by=["fold"])
+    scores.insert(0, "estimator", run.name)
+    scores.insert(1, "seed", run.seed)
+    return scores.merge(run.times, on="fold", how="left")
 
 
 def combine(runs: list[ModelRun], raw: pd.DataFrame, labels, folds) -> EvaluationResult:
@@ -378,57 +357,82 @@ def combine(runs: list[ModelRun], raw: pd.DataFrame, labels, folds) -> Evaluatio
                             labels=np.unique(labels), folds=folds)
 
 
-def run_all(args, data: Data):
-    """Every requested model and seed; returns runs, raw per-fold scores and failures."""
+def make_folds(data: Data, n_splits: int) -> dict[str, list]:
     groups = data.frame[["corpus", "speaker"]]
-    folds = {
-        SPEAKER_FOLDS: list(CorpusSpeakerKFold(args.n_splits).split(data.X, groups=groups)),
+    return {
+        SPEAKER_FOLDS: list(CorpusSpeakerKFold(n_splits).split(data.X, groups=groups)),
         LOCO: list(LeaveOneCorpusOut().split(data.X, groups=groups)),
     }
-    runs, failures = [], {}
+
+
+def run_all(args, data: Data):
+    """Every requested corpus set, model and seed: runs, raw per-fold scores, folds, failures.
+
+    ``folds`` and ``failures`` are keyed by corpus set; ``raw`` has a ``corpus_set`` column.
+    """
+    runs, folds, failures = [], {}, {}
     msfl_params = dict(QUICK_MSFL) if args.quick else {}
     if args.epochs is not None:
         msfl_params["max_epochs"] = args.epochs
-    for name in args.models:
-        config = MODELS[name]
-        setting = LOCO if config.scope == "loco" else SPEAKER_FOLDS
-        for seed in args.seeds if config.seeded else args.seeds[:1]:
-            settings = RunSettings(seed, msfl_params,
-                                   QUICK_SVM_GRID if args.quick else SVM_GRID, groups)
-            start = time.perf_counter()
-            try:
-                run = run_model(
-                    name, config, data, folds[setting], settings,
-                    # the GradNorm weights plot needs MSFL's fitted models
-                    keep_fitted=name == "MSFL" and seed == args.seeds[0],
-                    n_jobs=args.n_jobs, verbose=not args.quick,
-                )
-            except Exception:  # report every failing model, not only the first
-                failures[name] = traceback.format_exc()
-                print(f"FAILED {name} (seed {seed}):\n{failures[name]}", file=sys.stderr)
-                break
-            run.setting = setting
-            runs.append(run)
-            print(f"{name:20s} seed {seed}: {time.perf_counter() - start:7.1f} s", flush=True)
-    raw = [score_run(run).assign(setting=run.setting) for run in runs]
+    if args.threads is not None:
+        msfl_params["n_threads"] = args.threads
+    speakers = data.frame[["corpus", "speaker"]]
+    for corpus_set in args.corpus_sets:
+        part = subset(data, CORPUS_SETS[corpus_set])
+        folds[corpus_set] = make_folds(part, args.n_splits)
+        failures[corpus_set] = {}
+        for name in args.models:
+            config = MODELS[name]
+            setting = LOCO if config.scope == "loco" else SPEAKER_FOLDS
+            for seed in args.seeds if config.seeded else args.seeds[:1]:
+                settings = RunSettings(seed, msfl_params,
+                                       QUICK_SVM_GRID if args.quick else SVM_GRID, speakers,
+                                       QUICK_INNER_SPLITS if args.quick else INNER_SPLITS)
+                start = time.perf_counter()
+                try:
+                    run = run_model(
+                        name, config, part, folds[corpus_set][setting], settings,
+                        # the GradNorm weights plot needs MSFL's fitted models
+                        keep_fitted=name == "MSFL" and seed == args.seeds[0],
+                        n_jobs=args.n_jobs, verbose=not args.quick,
+                    )
+                except Exception:  # report every failing model, not only the first
+                    failures[corpus_set][name] = traceback.format_exc()
+                    print(f"FAILED {name} on {corpus_set} (seed {seed}):\n"
+                          f"{failures[corpus_set][name]}", file=sys.stderr)
+                    break
+                run.setting, run.corpus_set = setting, corpus_set
+                runs.append(run)
+                print(f"{corpus_set:14s} {name:18s} seed {seed}: "
+                      f"{time.perf_counter() - start:7.1f} s", flush=True)
+    raw = [score_run(run).assign(setting=run.setting, corpus_set=run.corpus_set)
+           for run in runs]
     raw = pd.concat(raw, ignore_index=True) if raw else pd.DataFrame(
         columns=["estimator", "seed", "fold", "language", "uar", "wa", "n_test", "fit_time",
-                 "predict_time", "setting"])
+                 "predict_time", "setting", "corpus_set"])
     return runs, raw, folds, failures
 
 
 def check_complete(args, raw: pd.DataFrame, folds, failures) -> list[str]:
-    """Problems that make a run incomplete: failed models, missing or non-finite scores."""
-    problems = [f"{name}: raised an exception" for name in failures]
-    for name in args.models:
-        if name in failures:
-            continue
-        setting = LOCO if MODELS[name].scope == "loco" else SPEAKER_FOLDS
-        rows = raw[(raw["estimator"] == name) & (raw["language"] == "all")]
-        seeds = len(args.seeds) if MODELS[name].seeded else 1
-        expected = len(folds[setting]) * seeds
-        if len(rows) != expected or not np.isfinite(rows[["uar", "wa"]].to_numpy()).all():
-            problems.append(f"{name}: {len(rows)} of {expected} fold scores, or non-finite")
+    """Problems that make a run incomplete: failed models, missing or non-finite scores.
+
+    ``folds`` and ``failures`` are keyed by corpus set, like :func:`run_all`'s.
+    """
+    problems = []
+    for corpus_set in args.corpus_sets:
+        failed = failures.get(corpus_set, {})
+        problems += [f"{name}: raised an exception ({corpus_set})" for name in failed]
+        for name in args.models:
+            if name in failed:
+                continue
+            setting = LOCO if MODELS[name].scope == "loco" else SPEAKER_FOLDS
+            rows = raw[(raw["estimator"] == name) & (raw["language"] == ALL)
+                       & (raw["corpus_set"] == corpus_set)]
+            seeds = len(args.seeds) if MODELS[name].seeded else 1
+            expected = len(folds[corpus_set][setting]) * seeds
+            if len(rows) != expected or not np.isfinite(rows[["uar", "wa"]].to_numpy()).all():
+                problems.append(f"{name}: {len(rows)} of {expected} fold scores, or non-finite "
+                                f"({corpus_set})")
     return problems
 
 
@@ -463,8 +467,10 @@ def machine_lines(loads) -> list[str]:
 
 def data_table(frame: pd.DataFrame) -> str:
     counts = frame.groupby(["corpus", "emotion_std"]).size().unstack(fill_value=0)
+    counts = counts.reindex([c for c in CORPORA if c in counts.index])
+    counts.insert(0, "language", [LANGUAGES[corpus] for corpus in counts.index])
     counts["speakers"] = frame.groupby("corpus")["speaker"].nunique()
-    counts["total"] = counts.drop(columns="speakers").sum(axis=1)
+    counts["total"] = counts.drop(columns=["language", "speakers"]).sum(axis=1)
     header = ["corpus", *counts.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += [f"| {corpus} | " + " | ".join(str(v) for v in row) + " |"
@@ -473,48 +479,88 @@ def data_table(frame: pd.DataFrame) -> str:
 
 
 def config_lines(args) -> list[str]:
+    from sklearn_msfl.baselines import MSFL_NORMALISATION
+
     defaults = MultitaskSERClassifier().get_params()
     run_wide = dict(QUICK_MSFL) if args.quick else {}
     if args.epochs is not None:
         run_wide["max_epochs"] = args.epochs
+    if args.threads is not None:
+        run_wide["n_threads"] = args.threads
     grid = QUICK_SVM_GRID if args.quick else SVM_GRID
     lines = [
         "MultitaskSERClassifier defaults: " + ", ".join(
             f"`{k}={v!r}`" for k, v in defaults.items() if k not in ("verbose",)),
         "",
+        f"Input normalisation chosen by `benchmarks/tune.py` (nested inner speaker folds, "
+        f"[tuning.md](tuning.md)): MSFL `{MSFL_NORMALISATION}` (`make_msfl_pipeline`), SVM "
+        f"`{SVM_NORMALISATION}`. \"global\": standardised over all training rows; \"corpus\": "
+        "every corpus on its own statistics (`GroupStandardScaler`).",
+        "",
         f"Run-wide overrides of the MSFL models: `{run_wide}`" if run_wide
         else "Run-wide overrides of the MSFL models: none",
         "",
-        f"SVM grid (inner {INNER_SPLITS}-fold speaker-independent search, scoring UAR): "
+        f"SVM grid (inner {QUICK_INNER_SPLITS if args.quick else INNER_SPLITS}-fold "
+        "speaker-independent search, scoring UAR): "
         f"`{grid}`",
         "",
-        "| model | trained on | setting | overrides | description |",
-        "|---|---|---|---|---|",
+        "| model | trained on | setting | normalisation | overrides | description |",
+        "|---|---|---|---|---|---|",
     ]
     for name in args.models:
         config = MODELS[name]
         overrides = getattr(config.factory, "overrides", None)
+        normalisation = getattr(config.factory, "normalisation", None) or MSFL_NORMALISATION
         lines.append(
-            f"| {name} | {' + '.join(config.tasks)} | {config.scope} | "
+            f"| {name} | {' + '.join(config.tasks)} | {config.scope} | {normalisation} | "
             f"{'' if overrides is None else f'`{overrides}`'} | {config.description} |"
         )
     return lines
 
 
+def fold_mean_scores(result: EvaluationResult, metric: str = "uar") -> pd.DataFrame:
+    """Per fold and estimator: the mean over corpora of the per-fold per-corpus scores."""
+    per = result.scores[result.scores["language"] != ALL]
+    return per.groupby(["fold", "estimator"])[metric].mean().unstack("estimator")
+
+
+def compare_mean(result: EvaluationResult, a: str, b: str, metric="uar") -> PairedComparison:
+    """Paired comparison on the per-fold mean over corpora (corrected resampled t-test)."""
+    table = fold_mean_scores(result, metric)[[a, b]].dropna()
+    ratio = float(np.mean([len(test) / max(len(train), 1) for train, test in result.folds]))
+    return PairedComparison.from_scores(a, b, table[a], table[b], metric=metric,
+                                        language="mean", test_train_ratio=ratio)
+
+
+def pooled_table(result: EvaluationResult, reference: str | None) -> str:
+    """Pooled UAR (mean over corpora) of every model, with its difference to the reference."""
+    means = result.language_mean("uar")
+    lines = ["| model | pooled UAR | Δ to " + (reference or "–") + " (pp) | corrected t-test p "
+             "(per-fold mean over corpora) |", "|---|---|---|---|"]
+    for name in result.estimator_names:
+        cells = [f"{100 * means[name]:.1f}", "", ""]
+        if reference and name != reference and reference in result.estimator_names:
+            cells[1] = f"{100 * (means[name] - means[reference]):+.1f}"
+            cells[2] = f"{compare_mean(result, name, reference).t_pvalue:.3g}"
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def comparison_table(result: EvaluationResult, reference: str) -> str:
     lines = [
-        "| model | language | Δ UAR (pp) | t-test p | Wilcoxon p | Δ WA (pp) | t-test p | "
-        "Wilcoxon p |",
+        "| model | corpus | Δ UAR (pp) | corrected t-test p | Wilcoxon p | Δ WA (pp) | "
+        "corrected t-test p | Wilcoxon p |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name in result.estimator_names:
         if name == reference:
             continue
-        for language in result.languages:
+        for language in [*result.languages, "mean"]:
             cells = []
             for metric in ("uar", "wa"):
                 try:
-                    c = result.compare(name, reference, metric=metric, language=language)
+                    c = (compare_mean(result, name, reference, metric) if language == "mean"
+                         else result.compare(name, reference, metric=metric, language=language))
                 except KeyError:
                     cells += ["–"] * 3
                     continue
@@ -528,87 +574,74 @@ def comparison_table(result: EvaluationResult, reference: str) -> str:
 
 def timing_table(raw: pd.DataFrame) -> str:
     lines = [
-        "| model | setting | fits | fit s per fold (mean ± std) | fit s total | "
-        "predict s per fold | predict ms per utterance |",
-        "|---|---|---|---|---|---|---|",
+        "| model | corpus set | setting | fits | one fit, s (mean ± std over folds and seeds) "
+        "| fit s total | predict s per fold | predict ms per utterance |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    overall = raw[raw["language"] == "all"]
-    for (name, setting), rows in overall.groupby(["estimator", "setting"], sort=False):
+    overall = raw[raw["language"] == ALL]
+    for (name, corpus_set, setting), rows in overall.groupby(
+            ["estimator", "corpus_set", "setting"], sort=False):
         per_utterance = 1000 * rows["predict_time"].sum() / rows["n_test"].sum()
         lines.append(
-            f"| {name} | {setting} | {len(rows)} | {rows['fit_time'].mean():.1f} ± "
-            f"{rows['fit_time'].std():.1f} | {rows['fit_time'].sum():.0f} | "
+            f"| {name} | {corpus_set} | {setting} | {len(rows)} | {rows['fit_time'].mean():.1f} "
+            f"± {rows['fit_time'].std():.1f} | {rows['fit_time'].sum():.0f} | "
             f"{rows['predict_time'].mean():.2f} | {per_utterance:.2f} |"
         )
     return "\n".join(lines)
 
 
-def render_report(args, data, results, raw, failures, stages, loads, plots) -> str:
-    seeds = ", ".join(map(str, args.seeds))
-    quick = "**Quick smoke run** (speaker subset, tiny networks): the numbers mean nothing. "
-    loco = "Leave one corpus out: 3 folds, each tests one unseen corpus. "
-    lines = [
-        "# Multilingual speech emotion recognition: MSFL vs SVM, STL, MTL and ablations",
-        "",
-        f"{quick if args.quick else ''}"
-        f"Run on {datetime.datetime.now().isoformat(timespec='minutes')}.",
-        "",
-        "## Data and protocol",
-        "",
-        f"EmoDB (de), RAVDESS (en) and URDU (ur), emotions {', '.join(DEFAULT_EMOTIONS)}; "
-        f"{len(data.frame)} utterances, IS10 functionals ({data.X.shape[1]} features). "
-        f"Speaker-independent folds within every corpus (CorpusSpeakerKFold({args.n_splits})): "
-        "every test fold holds unseen speakers of every corpus, all models share the folds. "
-        f"{loco if LOCO in results else ''}"
-        f"Neural models ran with seeds {seeds}; their per-fold scores are averaged over seeds "
-        "before the spread and the paired tests.",
-        "",
-        data_table(data.frame),
-        "",
-        "## Models",
-        "",
-        *config_lines(args),
-        "",
-    ]
+def set_section(args, corpus_set, data, results, failures, plots) -> list[str]:
+    corpora = CORPUS_SETS[corpus_set]
+    names = ", ".join(f"{corpus} ({LANGUAGES[corpus]})" for corpus in corpora)
+    lines = [f"## {corpus_set[0].upper() + corpus_set[1:]}: {names}", "", data_table(
+        data.frame[data.frame["corpus"].isin(corpora)]), ""]
     if failures:
-        lines += ["## Failed models", ""]
+        lines += ["### Failed models", ""]
         lines += [f"- **{name}**: `{text.strip().splitlines()[-1]}`" for name, text in
                   failures.items()]
         lines.append("")
     if SPEAKER_FOLDS in results:
         result = results[SPEAKER_FOLDS]
+        reference = REFERENCE if REFERENCE in result.estimator_names else None
         lines += [
-            "## Results: speaker-independent folds",
+            "### Speaker-independent folds",
             "",
-            f"UAR and WA (%) per test language and over all languages, mean ± std over the "
-            f"{args.n_splits} folds:",
+            f"`CorpusSpeakerKFold({args.n_splits})` over these corpora. UAR and WA (%) per "
+            "test corpus on the predictions pooled over the folds; *mean* is the pooled UAR "
+            "(WA): the mean over corpora.",
             "",
             result.to_markdown(),
             "",
+            "Pooled UAR (the headline):",
+            "",
+            pooled_table(result, reference),
+            "",
         ]
-        if REFERENCE not in result.estimator_names:
+        if reference is None:
             lines += [f"No pooled `{REFERENCE}` in this run: no paired comparison.", ""]
         elif len(result.estimator_names) > 1:
             lines += [
                 f"Paired difference to the pooled `{REFERENCE}` over the folds (model − "
-                f"{REFERENCE}, percentage points, mean ± std), paired t-test and Wilcoxon "
-                "signed-rank test (two-sided):",
+                f"{REFERENCE}, percentage points, mean ± std of per-fold differences; *mean*: "
+                "per-fold mean over corpora), the corrected resampled t-test (Nadeau & Bengio "
+                "2003) and the Wilcoxon signed-rank test (two-sided):",
                 "",
                 comparison_table(result, REFERENCE),
                 "",
             ]
-        if UAR_PLOT_NAME in plots:
-            lines += [f"![UAR per language]({UAR_PLOT_NAME})", ""]
-        if WEIGHTS_PLOT_NAME in plots:
-            lines += ["GradNorm task weights over the epochs (MSFL, every fold, first seed):",
-                      "", f"![GradNorm task weights]({WEIGHTS_PLOT_NAME})", ""]
+        if corpus_set == args.corpus_sets[0]:
+            if UAR_PLOT_NAME in plots:
+                lines += [f"![UAR per corpus]({UAR_PLOT_NAME})", ""]
+            if WEIGHTS_PLOT_NAME in plots:
+                lines += ["GradNorm task weights over the epochs (MSFL, every fold, first seed):",
+                          "", f"![GradNorm task weights]({WEIGHTS_PLOT_NAME})", ""]
     if LOCO in results:
         result = results[LOCO]
         lines += [
-            "## Results: leave one corpus out",
+            "### Leave one corpus out",
             "",
-            "Trained on two corpora, tested on the unseen third (the language column); "
-            "'all' averages the three held-out corpora:",
+            f"Trained on the other {len(corpora) - 1} corpora, tested on the unseen one; "
+            "*mean* averages the held-out corpora:",
             "",
             result.to_markdown(),
             "",
@@ -616,6 +649,42 @@ def render_report(args, data, results, raw, failures, stages, loads, plots) -> s
         for model, reference in (("MSFL LOCO", "SVM LOCO"), ("MSFL LOCO norm", "SVM LOCO norm")):
             if {model, reference} <= set(result.estimator_names):
                 lines += [str(result.compare(model, reference)), ""]
+    return lines
+
+
+def render_report(args, data, results, raw, failures, stages, loads, plots) -> str:
+    seeds = ", ".join(map(str, args.seeds))
+    quick = "**Quick smoke run** (speaker subset, tiny networks): the numbers mean nothing. "
+    lines = [
+        "# Multilingual speech emotion recognition: MSFL vs SVM, STL, MTL and an ablation",
+        "",
+        f"{quick if args.quick else ''}"
+        f"Run on {datetime.datetime.now().isoformat(timespec='minutes')}.",
+        "",
+        "## Data and protocol",
+        "",
+        f"Emotions {', '.join(DEFAULT_EMOTIONS)}; {len(data.frame)} utterances, IS10 "
+        f"functionals ({data.X.shape[1]} features). Corpus sets: "
+        + "; ".join(f"{name} ({', '.join(corpora)})" for name, corpora in CORPUS_SETS.items()
+                    if name in args.corpus_sets)
+        + ". Each set is evaluated on its own folds, its models trained on that set only. "
+        "Speaker-independent folds within every corpus (`CorpusSpeakerKFold`; 4-speaker "
+        "corpora leave one speaker out within them), shared by all models of a set; leave one "
+        "corpus out tests each corpus once. The language label of RAVDESS is `en-US` and of "
+        "SAVEE `en-GB`: one label per corpus, the auxiliary task of the multitask models and "
+        "the columns of the per-corpus tables. *Pooled UAR* is the mean over corpora of each "
+        "corpus's UAR on its predictions pooled over the folds. Neural models ran with seeds "
+        f"{seeds}; their per-fold scores are averaged over seeds before the spread and the "
+        "paired tests, their predictions pooled over seeds and folds.",
+        "",
+        "## Models",
+        "",
+        *config_lines(args),
+        "",
+    ]
+    for corpus_set in args.corpus_sets:
+        lines += set_section(args, corpus_set, data, results.get(corpus_set, {}),
+                             failures.get(corpus_set, {}), plots)
     lines += [
         "## Wall time",
         "",
@@ -649,7 +718,8 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def save_plots(results, runs, output: Path) -> list[str]:
+def save_plots(results, runs, output: Path, corpus_set: str) -> list[str]:
+    """UAR per corpus and the GradNorm weights of MSFL, for one corpus set."""
     try:
         import matplotlib
 
@@ -659,22 +729,25 @@ def save_plots(results, runs, output: Path) -> list[str]:
         print("matplotlib missing: no plots", file=sys.stderr)
         return []
     saved = []
+    results = results.get(corpus_set, {})
     if SPEAKER_FOLDS in results:
         result = results[SPEAKER_FOLDS]
         figure, ax = plt.subplots(figsize=(3 + 1.1 * len(result.estimator_names), 4.2),
                                   layout="constrained")
         result.plot_languages("uar", ax=ax)
-        ax.set_title("UAR per test language, speaker-independent folds")
+        ax.set_title(f"UAR per test corpus, speaker-independent folds ({corpus_set})")
         ax.legend(fontsize=7, ncols=2)
         figure.savefig(output / UAR_PLOT_NAME, dpi=120)
         plt.close(figure)
         saved.append(UAR_PLOT_NAME)
-    fitted = next((run.fitted for run in runs if run.name == "MSFL" and run.fitted), None)
+    fitted = next((run.fitted for run in runs
+                   if run.name == "MSFL" and run.fitted and run.corpus_set == corpus_set), None)
     if fitted:
         figure, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
         colors = {}
         for fold, model in enumerate(fitted):
-            weights = pd.DataFrame(list(model.history_[:, "task_weights"]))
+            network = model[-1] if hasattr(model, "steps") else model
+            weights = pd.DataFrame(list(network.history_[:, "task_weights"]))
             epochs = np.arange(1, len(weights) + 1)
             for task in weights.columns:
                 line, = ax.plot(epochs, weights[task], color=colors.get(task), alpha=0.8,
@@ -683,7 +756,7 @@ def save_plots(results, runs, output: Path) -> list[str]:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("epoch")
         ax.set_ylabel("task weight")
-        ax.set_title("GradNorm task weights (one line per fold)")
+        ax.set_title(f"GradNorm task weights (one line per fold, {corpus_set})")
         ax.legend()
         figure.savefig(output / WEIGHTS_PLOT_NAME, dpi=120)
         plt.close(figure)
@@ -697,11 +770,16 @@ def save_plots(results, runs, output: Path) -> list[str]:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: speaker subset, 2 folds, 5 epochs, tiny networks")
+                        help="smoke run: speaker subset, 2 folds, 5 epochs, tiny networks, "
+                        "one seed")
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS),
                         metavar="NAME", help=f"models to run (default all: {', '.join(MODELS)})")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0],
-                        help="random_state values of the neural models (default: 0)")
+    parser.add_argument("--corpus-sets", nargs="+", choices=list(CORPUS_SETS),
+                        default=list(CORPUS_SETS), metavar="SET",
+                        help=f"corpus sets (default both: {', '.join(CORPUS_SETS)})")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None,
+                        help="random_state values of the neural models (default: 0 1 2; "
+                        "quick: 0)")
     parser.add_argument("--n-splits", type=int, default=None,
                         help=f"speaker-independent folds (default 5, quick {QUICK_SPLITS})")
     parser.add_argument("--epochs", type=int, default=None,
@@ -718,30 +796,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="folds trained in parallel by evaluate() (default 1)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: torch's; quick: 1)")
+                        help="torch threads of every network (the estimator's n_threads; "
+                        "default: the estimator's own choice)")
     args = parser.parse_args(argv)
     args.command = shlex.join(["python", "benchmarks/multilingual_ser.py",
                                *(sys.argv[1:] if argv is None else argv)])
     if args.n_splits is None:
         args.n_splits = QUICK_SPLITS if args.quick else 5
+    if args.seeds is None:
+        args.seeds = [0] if args.quick else list(DEFAULT_SEEDS)
     if args.output is None:
         args.output = QUICK_OUTPUT if args.quick else RESULTS_DIR
     if args.quick and args.output.resolve() == RESULTS_DIR.resolve():
         parser.error("--quick must not overwrite the committed results: choose another --output")
-    if args.threads is None and args.quick:
-        args.threads = 1
     args.models = list(dict.fromkeys(args.models))
+    args.corpus_sets = list(dict.fromkeys(args.corpus_sets))
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    # URDU speakers mostly speak one emotion each, so the inner folds of the monolingual URDU
+    # URDU speakers mostly speak one emotion each, so the inner folds of the per-corpus URDU
     # search often test a single emotion; scikit-learn's metrics warn about it on every fit.
     warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
     warnings.filterwarnings("ignore", "A single label was found")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
     loads = [os.getloadavg()[0]]
     start = time.perf_counter()
     data = load_data(args)
@@ -752,22 +830,26 @@ def main(argv=None) -> int:
     runs, raw, folds, failures = run_all(args, data)
     stages = {"load": data.load_seconds, "extraction": data.extraction_seconds,
               "models": time.perf_counter() - models_start}
-    results = {}
-    for setting in (SPEAKER_FOLDS, LOCO):
-        setting_runs = [run for run in runs if run.setting == setting]
-        if setting_runs:
-            results[setting] = combine(setting_runs, raw[raw["setting"] == setting],
-                                       data.labels["emotion"], folds[setting])
+    results: dict[str, dict[str, EvaluationResult]] = {}
+    for corpus_set in args.corpus_sets:
+        for setting in SETTINGS:
+            setting_runs = [run for run in runs
+                            if run.setting == setting and run.corpus_set == corpus_set]
+            if setting_runs:
+                rows = raw[(raw["setting"] == setting) & (raw["corpus_set"] == corpus_set)]
+                results.setdefault(corpus_set, {})[setting] = combine(
+                    setting_runs, rows, data.labels["emotion"], folds[corpus_set][setting])
 
     args.output.mkdir(parents=True, exist_ok=True)
     raw.to_csv(args.output / SCORES_NAME, index=False)
-    plots = save_plots(results, runs, args.output)
+    plots = save_plots(results, runs, args.output, args.corpus_sets[0])
     stages["total"] = time.perf_counter() - start
     loads.append(os.getloadavg()[0])
     report = render_report(args, data, results, raw, failures, stages, loads, plots)
     (args.output / REPORT_NAME).write_text(report)
-    for setting, result in results.items():
-        print(f"\n{setting}\n{result.to_markdown()}")
+    for corpus_set, by_setting in results.items():
+        for setting, result in by_setting.items():
+            print(f"\n{corpus_set}, {setting}\n{result.to_markdown()}")
     print(f"\nreport: {args.output / REPORT_NAME} ({stages['total']:.0f} s)")
 
     problems = check_complete(args, raw, folds, failures)

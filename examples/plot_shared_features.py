@@ -39,13 +39,13 @@ Tables are printed and figures saved to ``--output`` (default
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from sklearn_msfl.corpora import default_corpora_dir
 from sklearn_msfl.datasets import make_emotional_speech
 from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.explain import (
@@ -69,7 +69,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--corpora",
         type=Path,
-        default=os.environ.get("MSFL_CORPORA"),
+        # $MSFL_CORPORA only (no ../shared/corpora fallback): without it the gallery shows
+        # the synthetic corpus, whose cues are known.
+        default=default_corpora_dir(),
         help="folder with emodb/, ravdess/, urdu/ (default: $MSFL_CORPORA; none: synthetic)",
     )
     parser.add_argument("--quick", action="store_true", help="real corpora: a speaker subset")

@@ -17,13 +17,13 @@ Run from the project root::
     python examples/real_corpora.py --quick        # a few speakers per corpus, ~minutes
     python examples/real_corpora.py --folds 5      # all speakers
 
-The corpora folder is ``--corpora``, else ``$MSFL_CORPORA``, else ``../shared/corpora``.
+The corpora folder is ``--corpora``, else ``$MSFL_CORPORA``, else ``../shared/corpora`` next to
+the repository (:func:`~sklearn_msfl.corpora.default_corpora_dir`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,7 +33,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from sklearn_msfl.corpora import DEFAULT_EMOTIONS, load_corpora, subset_speakers
+from sklearn_msfl.corpora import (
+    DEFAULT_EMOTIONS,
+    default_corpora_dir,
+    load_corpora,
+    subset_speakers,
+)
 from sklearn_msfl.evaluation import evaluate
 from sklearn_msfl.features import OpenSmileTransformer
 
@@ -54,9 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--corpora",
         type=Path,
-        default=Path(os.environ.get("MSFL_CORPORA") or "../shared/corpora"),
-        help="folder holding emodb/, ravdess/ and urdu/ (default: $MSFL_CORPORA or "
-        "../shared/corpora)",
+        default=None,
+        help="folder holding emodb/, ravdess/ and urdu/ (default: $MSFL_CORPORA, else "
+        "../shared/corpora next to the repository)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a small speaker subset and a smaller MSFL (fast)"
@@ -79,9 +84,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_frame(root: Path, quick: bool) -> pd.DataFrame:
+def corpora_folder(option: Path | None) -> Path | None:
+    """``--corpora``, else the library's rule: ``$MSFL_CORPORA``, else ``../shared/corpora``."""
+    if option is not None:
+        return option
+    return default_corpora_dir(fallback=Path(__file__).resolve().parents[1].parent / "shared"
+                               / "corpora")
+
+
+def load_frame(root: Path | None, quick: bool) -> pd.DataFrame:
     """The utterances of the shared emotions, or a small speaker subset with ``quick``."""
-    if not root.is_dir():
+    if root is None or not root.is_dir():
         sys.exit(f"corpora folder not found: {root} (use --corpora or set MSFL_CORPORA)")
     frame = load_corpora({name: root / name for name in CORPORA}, emotions=DEFAULT_EMOTIONS)
     if not quick:
@@ -109,7 +122,7 @@ def build_estimators(args: argparse.Namespace) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    frame = load_frame(args.corpora, args.quick)
+    frame = load_frame(corpora_folder(args.corpora), args.quick)
     print(f"{len(frame)} utterances, {frame['speaker'].nunique()} speakers:")
     print(frame.groupby(["corpus", "emotion_std"]).size().unstack().to_string(), "\n")
 

@@ -1,9 +1,14 @@
-"""Baselines that MSFL is compared with: :func:`make_svm_baseline`, the tuned SVM.
+"""The pipelines the benchmark compares: :func:`make_msfl_pipeline` and the tuned SVM.
 
-The benchmark and ``msfl evaluate --baseline svm`` build the same model here, so that a
-comparison on the command line reports what the benchmark reports: standardised features,
-an RBF support vector machine, ``C`` and ``gamma`` chosen by a grid search that scores UAR on
-speakers the training folds have not seen (:class:`InnerSpeakerKFold`).
+:func:`make_msfl_pipeline` is the recommended MSFL pipeline: the input normalisation chosen by
+the nested tuning protocol of ``benchmarks/tune.py`` (:data:`MSFL_NORMALISATION`), then
+:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` at its defaults.
+
+:func:`make_svm_baseline` is the SVM it is compared with. The benchmark and
+``msfl evaluate --baseline svm`` build the same model here, so that a comparison on the
+command line reports what the benchmark reports: standardised features, an RBF support vector
+machine, ``C`` and ``gamma`` chosen by a grid search that scores UAR on speakers the training
+folds have not seen (:class:`InnerSpeakerKFold`).
 """
 
 from __future__ import annotations
@@ -13,14 +18,32 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator, GridSearchCV, GroupKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
 from .metrics import uar_scorer
 from .model_selection import CorpusSpeakerKFold
+from .preprocessing import GroupStandardScaler
 
-__all__ = ["SVM_PARAM_GRID", "InnerSpeakerKFold", "make_svm_baseline"]
+# make_msfl_pipeline and corpus_normalisation join __all__ once docs/api.rst lists them
+# (tests/test_docs.py requires every public callable in the API reference).
+__all__ = [
+    "MSFL_NORMALISATION",
+    "NORMALISATIONS",
+    "SVM_PARAM_GRID",
+    "InnerSpeakerKFold",
+    "make_svm_baseline",
+]
+
+#: Input normalisations of :func:`make_msfl_pipeline`: ``"global"`` (the estimator's own
+#: standardisation over all training rows) or ``"corpus"`` (every corpus standardised on its
+#: own statistics first, :func:`corpus_normalisation`).
+NORMALISATIONS = ("global", "corpus")
+
+#: The normalisation of the recommended MSFL pipeline, chosen by ``benchmarks/tune.py``
+#: (nested inner speaker folds; see ``benchmarks/results/tuning.md``).
+MSFL_NORMALISATION = "global"
 
 #: Default search space of :func:`make_svm_baseline` (``C`` and ``gamma`` of the RBF SVC).
 SVM_PARAM_GRID = {"svc__C": [0.1, 1.0, 10.0, 100.0], "svc__gamma": ["scale", 1e-4, 1e-3, 1e-2]}
@@ -210,3 +233,119 @@ def make_svm_baseline(
         cv=InnerSpeakerKFold(speakers, n_splits),
         n_jobs=n_jobs,
     )
+
+
+def _with_corpus_column(X, speakers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``X`` with the corpus of every row, looked up by its index in ``speakers``, as a column."""
+    if speakers is None:
+        return X
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(
+            "corpus normalisation with speakers needs X as a DataFrame whose index finds its "
+            "rows in speakers (e.g. set_output(transform='pandas') on the step before)"
+        )
+    return X.assign(corpus=speakers.loc[X.index, "corpus"].to_numpy())
+
+
+def corpus_normalisation(speakers: pd.DataFrame | None = None) -> list:
+    """Pipeline steps that standardise every corpus on its own statistics.
+
+    A :class:`~sklearn_msfl.preprocessing.GroupStandardScaler` on the ``corpus`` column; a
+    corpus not seen in ``fit`` is standardised on its own rows (which needs no labels). With
+    ``speakers``, a first step adds that column to the feature frame, looking every row up
+    by its index (so that feature frames without the column work in
+    :func:`~sklearn_msfl.evaluation.evaluate` and nested searches); without, ``X`` must
+    carry a ``corpus`` column itself.
+
+    Parameters
+    ----------
+    speakers : pandas.DataFrame, default=None
+        A ``corpus`` column indexed like the rows of the feature frames.
+
+    Returns
+    -------
+    steps : list of transformers
+        To unpack into :func:`~sklearn.pipeline.make_pipeline`, or to pass as
+        ``preprocessing`` of :func:`make_svm_baseline`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_msfl.baselines import corpus_normalisation
+    >>> speakers = pd.DataFrame({"corpus": ["a", "a", "b", "b"]})
+    >>> X = pd.DataFrame({"f0": [1.0, 3.0, 10.0, 30.0]})
+    >>> make_pipeline(*corpus_normalisation(speakers)).fit_transform(X).ravel().tolist()
+    [-1.0, 1.0, -1.0, 1.0]
+    """
+    scaler = GroupStandardScaler(group_column="corpus")
+    if speakers is None:
+        return [scaler]
+    return [FunctionTransformer(_with_corpus_column, kw_args={"speakers": speakers}), scaler]
+
+
+def make_msfl_pipeline(
+    speakers: pd.DataFrame | None = None,
+    *,
+    normalisation: str | None = None,
+    preprocessing: Sequence = (),
+    **params,
+) -> Pipeline:
+    """Build the recommended MSFL pipeline: the tuned input normalisation, then the network.
+
+    The steps are ``preprocessing`` (e.g. an
+    :class:`~sklearn_msfl.features.OpenSmileTransformer`), the input normalisation that the
+    nested tuning protocol chose (:data:`MSFL_NORMALISATION`, see
+    ``benchmarks/results/tuning.md``) and
+    :class:`~sklearn_msfl.estimator.MultitaskSERClassifier` at its defaults (``params``
+    override them). Fit it like the estimator, on emotion and language columns.
+
+    Parameters
+    ----------
+    speakers : pandas.DataFrame, default=None
+        ``corpus`` of every row, indexed like the feature frame ``X``; used by
+        ``normalisation="corpus"`` (see :func:`corpus_normalisation`). None: with that
+        normalisation, ``X`` must carry a ``corpus`` column.
+    normalisation : {"global", "corpus"}, default=None
+        ``"global"``: the estimator standardises every feature over all training rows;
+        ``"corpus"``: every corpus is first standardised on its own statistics (an unseen
+        corpus on its own rows). None means :data:`MSFL_NORMALISATION`.
+    preprocessing : sequence of transformers, default=()
+        Steps before the normalisation.
+    **params
+        Parameters of :class:`~sklearn_msfl.estimator.MultitaskSERClassifier`.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; its last step is named ``"msfl"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_msfl.baselines import make_msfl_pipeline
+    >>> rng = np.random.RandomState(0)
+    >>> y = pd.DataFrame({"emotion": np.tile(["anger", "neutral"], 20),
+    ...                   "language": np.repeat(["de", "en"], 20)})
+    >>> X = pd.DataFrame(rng.normal(size=(40, 8)) + (y["emotion"] == "anger").to_numpy()[:, None])
+    >>> speakers = pd.DataFrame({"corpus": np.repeat(["emodb", "ravdess"], 20)})
+    >>> model = make_msfl_pipeline(speakers, normalisation="corpus", max_epochs=2,
+    ...                            random_state=0)
+    >>> [name for name, _ in model.steps]
+    ['functiontransformer', 'groupstandardscaler', 'msfl']
+    >>> model.fit(X, y).predict(X[:3]).shape
+    (3,)
+    >>> [name for name, _ in make_msfl_pipeline(normalisation="global").steps]
+    ['msfl']
+    """
+    from .estimator import MultitaskSERClassifier  # torch is imported only when needed
+
+    normalisation = MSFL_NORMALISATION if normalisation is None else normalisation
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+    steps = [*preprocessing]
+    if normalisation == "corpus":
+        steps += corpus_normalisation(speakers)
+    named = make_pipeline(*steps).steps if steps else []
+    return Pipeline([*named, ("msfl", MultitaskSERClassifier(**params))])

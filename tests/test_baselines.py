@@ -108,3 +108,65 @@ def test_search_inside_evaluate_never_sees_test_speakers(data, monkeypatch):
     for inner_speakers, test_speakers in zip(seen, tests, strict=True):
         assert not inner_speakers & test_speakers
     assert result.scores["estimator"].unique().tolist() == ["svm"]
+
+
+# ---------------------------------------------------------------------------- MSFL pipeline
+def test_make_msfl_pipeline_is_the_tuned_preprocessing_and_the_defaults(data):
+    from sklearn_msfl.baselines import MSFL_NORMALISATION, NORMALISATIONS, make_msfl_pipeline
+    from sklearn_msfl.estimator import MultitaskSERClassifier
+
+    assert MSFL_NORMALISATION in NORMALISATIONS
+    _, _, speakers = data
+    default = make_msfl_pipeline(speakers)
+    assert isinstance(default[-1], MultitaskSERClassifier) and default.steps[-1][0] == "msfl"
+    assert default[-1].get_params() == MultitaskSERClassifier().get_params()
+    assert ("groupstandardscaler" in default.named_steps) == (MSFL_NORMALISATION == "corpus")
+
+    assert [name for name, _ in make_msfl_pipeline(normalisation="global").steps] == ["msfl"]
+    corpus = make_msfl_pipeline(speakers, normalisation="corpus", max_epochs=3)
+    assert [name for name, _ in corpus.steps] == [
+        "functiontransformer", "groupstandardscaler", "msfl"]
+    assert corpus.get_params()["msfl__max_epochs"] == 3
+    # without speakers X carries the corpus column itself
+    assert [name for name, _ in make_msfl_pipeline(normalisation="corpus").steps] == [
+        "groupstandardscaler", "msfl"]
+    extra = make_msfl_pipeline(normalisation="corpus", preprocessing=[StandardScaler()])
+    assert [name for name, _ in extra.steps] == ["standardscaler", "groupstandardscaler", "msfl"]
+    with pytest.raises(ValueError, match="normalisation must be one of"):
+        make_msfl_pipeline(normalisation="speaker")
+
+
+def test_corpus_normalised_pipeline_standardises_each_corpus_by_row_lookup(data):
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_msfl.baselines import corpus_normalisation, make_msfl_pipeline
+
+    X, y, speakers = data
+    X = X + 5.0 * (speakers["corpus"] == "b").to_numpy()[:, None]  # a corpus offset
+    steps = make_pipeline(*corpus_normalisation(speakers))
+    subset = X.iloc[10:70]  # rows keep their index: the corpus is looked up by it
+    Z = steps.fit_transform(subset)
+    corpora = speakers.loc[subset.index, "corpus"].to_numpy()
+    for corpus in ("a", "b"):
+        np.testing.assert_allclose(Z[corpora == corpus].mean(axis=0), 0.0, atol=1e-12)
+    with pytest.raises(TypeError, match="needs X as a DataFrame"):
+        steps.transform(subset.to_numpy())
+
+    labels = pd.DataFrame({"emotion": y, "language": speakers["corpus"].to_numpy()},
+                          index=X.index)
+    model = make_msfl_pipeline(speakers, normalisation="corpus", max_epochs=2, random_state=0)
+    result = evaluate({"msfl": model}, X, labels, groups=speakers.reset_index(drop=True),
+                      cv=CorpusSpeakerKFold(2), verbose=False)
+    assert np.isfinite(result.scores["uar"]).all()
+    assert set(result.predictions["y_pred"]) <= {"anger", "neutral"}
+
+
+def test_svm_baseline_with_corpus_normalisation(data):
+    from sklearn_msfl.baselines import corpus_normalisation
+
+    X, y, speakers = data
+    search = make_svm_baseline(speakers, param_grid={"svc__C": [1.0]},
+                               preprocessing=corpus_normalisation(speakers))
+    assert [name for name, _ in search.estimator.steps] == [
+        "functiontransformer", "groupstandardscaler", "standardscaler", "svc"]
+    assert search.fit(X, y).score(X, y) > 0.5

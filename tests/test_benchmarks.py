@@ -46,26 +46,31 @@ def run_script(name, *args, timeout=240):
 @pytest.mark.slow
 def test_multilingual_quick_run_scores_every_model(multilingual, corpora_dir, tmp_path):
     completed = run_script("multilingual_ser", "--quick", "--corpora", corpora_dir,
-                           "--output", tmp_path)
+                           "--output", tmp_path, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
 
     scores = pd.read_csv(tmp_path / multilingual.SCORES_NAME)
-    assert list(dict.fromkeys(scores["estimator"])) == list(multilingual.MODELS)
-    overall = scores[scores["language"] == "all"]
-    for name, config in multilingual.MODELS.items():
-        rows = overall[overall["estimator"] == name]
-        expected_folds = 3 if config.scope == "loco" else multilingual.QUICK_SPLITS
-        assert sorted(rows["fold"]) == list(range(expected_folds)), name
-        assert np.isfinite(rows[["uar", "wa", "fit_time", "predict_time"]]).all().all(), name
-        assert ((rows["uar"] >= 0) & (rows["uar"] <= 1)).all(), name
-    # pooled models are scored per test language too; LOCO tests one language per fold
-    pooled = scores[(scores["estimator"] == "MSFL") & (scores["fold"] == 0)]
-    assert set(pooled["language"]) == {"de", "en", "ur", "all"}
-    loco = scores[(scores["estimator"] == "MSFL LOCO") & (scores["language"] != "all")]
-    assert sorted(loco["language"]) == ["de", "en", "ur"]
+    assert list(dict.fromkeys(scores["corpus_set"])) == list(multilingual.CORPUS_SETS)
+    for corpus_set, corpora in multilingual.CORPUS_SETS.items():
+        in_set = scores[scores["corpus_set"] == corpus_set]
+        assert list(dict.fromkeys(in_set["estimator"])) == list(multilingual.MODELS)
+        overall = in_set[in_set["language"] == "all"]
+        for name, config in multilingual.MODELS.items():
+            rows = overall[overall["estimator"] == name]
+            expected_folds = len(corpora) if config.scope == "loco" else multilingual.QUICK_SPLITS
+            assert sorted(rows["fold"]) == list(range(expected_folds)), (corpus_set, name)
+            assert np.isfinite(rows[["uar", "wa", "fit_time", "predict_time"]]).all().all(), name
+            assert ((rows["uar"] >= 0) & (rows["uar"] <= 1)).all(), name
+        # pooled models are scored per test corpus too; LOCO tests one corpus per fold
+        languages = {multilingual.LANGUAGES[corpus] for corpus in corpora}
+        pooled = in_set[(in_set["estimator"] == "MSFL") & (in_set["fold"] == 0)]
+        assert set(pooled["language"]) == languages | {"all"}
+        loco = in_set[(in_set["estimator"] == "MSFL LOCO") & (in_set["language"] != "all")]
+        assert sorted(loco["language"]) == sorted(languages)
 
     report = (tmp_path / multilingual.REPORT_NAME).read_text()
-    for section in ("## Results: speaker-independent folds", "## Results: leave one corpus out",
+    for section in ("## Five corpora", "## Paper's three", "### Speaker-independent folds",
+                    "### Leave one corpus out", "Pooled UAR", "corrected resampled t-test",
                     "## Wall time", "## Machine", "## What we tried", "Paired difference"):
         assert section in report
     for name in multilingual.MODELS:
@@ -81,31 +86,57 @@ def test_multilingual_quick_run_scores_every_model(multilingual, corpora_dir, tm
 def test_multilingual_quick_refuses_the_committed_results(multilingual):
     with pytest.raises(SystemExit):
         multilingual.parse_args(["--quick", "--output", str(multilingual.RESULTS_DIR)])
-    assert multilingual.parse_args(["--quick"]).output == multilingual.QUICK_OUTPUT
+    args = multilingual.parse_args(["--quick"])
+    assert args.output == multilingual.QUICK_OUTPUT
+    assert (args.seeds, args.threads) == ([0], None)  # no forced thread count
 
 
 def test_multilingual_model_subset_and_options(multilingual):
     args = multilingual.parse_args(["--models", "MSFL", "SVM", "MSFL", "--seeds", "1", "2",
-                                    "--n-splits", "4"])
+                                    "--n-splits", "4", "--corpus-sets", "paper's three"])
     assert args.models == ["MSFL", "SVM"]
     assert (args.seeds, args.n_splits, args.output) == ([1, 2], 4, multilingual.RESULTS_DIR)
+    assert args.corpus_sets == ["paper's three"]
+    assert multilingual.parse_args([]).seeds == [0, 1, 2]  # three seeds for every network row
     with pytest.raises(SystemExit):
         multilingual.parse_args(["--models", "no such model"])
 
 
+def test_corpus_sets_and_languages(multilingual):
+    assert set(multilingual.CORPORA) == {"emodb", "ravdess", "urdu", "savee", "casia"}
+    assert multilingual.CORPUS_SETS["paper's three"] == ("emodb", "casia", "savee")
+    # one language label per corpus: the per-language tables are per-corpus tables
+    assert len(set(multilingual.LANGUAGES.values())) == len(multilingual.LANGUAGES)
+
+
 def test_msfl_factories_layer_defaults_run_settings_and_overrides(multilingual):
+    from sklearn_msfl.baselines import MSFL_NORMALISATION
+
+    speakers = pd.DataFrame({"corpus": ["a"], "speaker": ["1"]})
     settings = multilingual.RunSettings(seed=7, msfl_params={"max_epochs": 2, "patch_size": 64},
-                                        svm_grid={}, speakers=pd.DataFrame())
-    ablation = multilingual.MODELS[f"MSFL patch {multilingual.ABLATION_PATCH_SIZE}"]
-    params = ablation.factory(settings).get_params()
-    assert params["patch_size"] == multilingual.ABLATION_PATCH_SIZE  # the model's override wins
-    assert (params["max_epochs"], params["random_state"]) == (2, 7)
+                                        svm_grid={}, speakers=speakers)
+    ablation = multilingual.MODELS["MSFL mean pooling"].factory(settings)
+    params = ablation.get_params()
+    assert params["msfl__pooling"] == "mean"  # the model's override wins
+    assert (params["msfl__max_epochs"], params["msfl__random_state"]) == (2, 7)
     equal = multilingual.MODELS["MTL equal"].factory(settings).get_params()
-    assert (equal["loss_weighting"], equal["patch_size"]) == ("equal", 64)
-    assert multilingual.MODELS["MSFL"].factory(settings).get_params()["pooling"] == "attention"
+    assert (equal["msfl__loss_weighting"], equal["msfl__patch_size"]) == ("equal", 64)
+    model = multilingual.MODELS["MSFL"].factory(settings)
+    assert model.get_params()["msfl__pooling"] == "attention"
+    assert ("groupstandardscaler" in model.named_steps) == (MSFL_NORMALISATION == "corpus")
+    # the LOCO rows: raw and per-corpus normalised, whatever the tuned default
+    assert "groupstandardscaler" not in multilingual.MODELS["MSFL LOCO"].factory(
+        settings).named_steps
+    assert "groupstandardscaler" in multilingual.MODELS["MSFL LOCO norm"].factory(
+        settings).named_steps
+    svm_norm = multilingual.MODELS["SVM LOCO norm"].factory(settings)
+    assert "groupstandardscaler" in dict(svm_norm.estimator.steps)
 
 
 def test_inner_speaker_folds_look_up_speakers_by_row(multilingual):
+    from sklearn_msfl.baselines import InnerSpeakerKFold
+
+    assert multilingual.InnerSpeakerKFold is InnerSpeakerKFold  # the library's, one home
     speakers = pd.DataFrame({
         "corpus": ["a"] * 6 + ["b"] * 6,
         "speaker": ["1", "1", "2", "2", "3", "3", "1", "2", "3", "4", "5", "6"],
@@ -120,24 +151,128 @@ def test_inner_speaker_folds_look_up_speakers_by_row(multilingual):
         test_speakers = set(map(tuple, speakers.loc[subset.index[test]].to_numpy()))
         assert not train_speakers & test_speakers
         assert {corpus for corpus, _ in test_speakers} == {"a", "b"}
-    # one speaker left in a corpus: speaker-independent GroupKFold over all speakers
-    folds = list(cv.split(X.iloc[4:]))
-    assert len(folds) == 3
-    for train, test in folds:
-        rows = X.iloc[4:].index
-        assert not (set(speakers.loc[rows[train], "speaker"] + speakers.loc[rows[train], "corpus"])
-                    & set(speakers.loc[rows[test], "speaker"] + speakers.loc[rows[test], "corpus"]))
+
+
+def test_score_run_uses_the_library_scoring(multilingual):
+    predictions = pd.DataFrame({
+        "estimator": "m", "fold": [0, 0, 0, 1], "sample": [0, 1, 2, 3],
+        "language": ["de", "de", "zh", "zh"], "y_true": ["a", "b", "a", "a"],
+        "y_pred": ["a", "a", "a", "b"]})
+    times = pd.DataFrame({"fold": [0, 1], "fit_time": [1.0, 2.0], "predict_time": [0.1, 0.2]})
+    run = multilingual.ModelRun("m", 0, predictions, times)
+    scores = multilingual.score_run(run).set_index(["fold", "language"])
+    assert scores.loc[(0, "de"), "uar"] == 0.5 and scores.loc[(0, "all"), "wa"] == 2 / 3
+    assert scores.loc[(1, "zh"), "uar"] == 0.0 and scores.loc[(1, "all"), "fit_time"] == 2.0
+    assert not hasattr(multilingual, "uar")  # no private copy of the metric
+
+
+def test_corpus_lookup_follows_the_library_rule(multilingual, tmp_path, monkeypatch):
+    monkeypatch.setenv("MSFL_CORPORA", str(tmp_path))
+    assert multilingual.find_corpora(None) == tmp_path
+    assert multilingual.find_corpora(tmp_path) == tmp_path
+    with pytest.raises(SystemExit):
+        multilingual.find_corpora(tmp_path / "missing")
 
 
 def test_check_complete_reports_failed_missing_and_nan_models(multilingual):
-    args = argparse.Namespace(models=["SVM", "STL", "MSFL", "MSFL LOCO"], seeds=[0])
-    folds = {multilingual.SPEAKER_FOLDS: [None, None], multilingual.LOCO: [None] * 3}
+    args = argparse.Namespace(models=["SVM", "STL", "MSFL", "MSFL LOCO"], seeds=[0],
+                              corpus_sets=["five corpora"])
+    folds = {"five corpora": {multilingual.SPEAKER_FOLDS: [None, None],
+                              multilingual.LOCO: [None] * 5}}
     raw = pd.DataFrame({
         "estimator": ["SVM", "SVM", "STL", "STL"], "language": "all", "fold": [0, 1, 0, 1],
         "uar": [0.5, 0.6, 0.4, np.nan], "wa": [0.5, 0.6, 0.4, 0.4],
+        "corpus_set": "five corpora",
     })
-    problems = multilingual.check_complete(args, raw, folds, {"MSFL LOCO": "Traceback"})
+    problems = multilingual.check_complete(args, raw, folds,
+                                           {"five corpora": {"MSFL LOCO": "Traceback"}})
     assert [problem.split(":")[0] for problem in problems] == ["MSFL LOCO", "STL", "MSFL"]
+
+
+# ---------------------------------------------------------------------------- tune
+@pytest.fixture(scope="module")
+def tune():
+    return load_script("tune")
+
+
+@pytest.mark.corpora
+@pytest.mark.slow
+def test_tune_quick_run_reports_every_candidate(tune, corpora_dir, tmp_path):
+    completed = run_script("tune", "--quick", "--corpora", corpora_dir, "--output", tmp_path,
+                           "--candidates", "MSFL", "MSFL corpus norm", "SVM", timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    scores = pd.read_csv(tmp_path / tune.SCORES_NAME)
+    means = scores[scores["language"] == "mean"]
+    assert len(means) == tune.QUICK_OUTER_SPLITS * 3
+    assert np.isfinite(means[["uar", "fit_seconds"]]).all().all()
+    report = (tmp_path / tune.REPORT_NAME).read_text()
+    for text in ("## Protocol", "**Rule.**", "## Decisions", "MSFL input normalisation",
+                 "## Wall time of one fit", "training speakers only", "--quick"):
+        assert text in report
+    assert "SVM input normalisation" not in report  # its challenger did not run
+
+
+def test_tune_never_sees_the_outer_test_speakers(tune, monkeypatch):
+    """Every inner fit and prediction uses rows of the outer fold's training part only."""
+    rng = np.random.RandomState(0)
+    speakers = pd.DataFrame({"corpus": np.repeat(["emodb", "casia"], 24),
+                             "speaker": np.repeat([f"s{i}" for i in range(8)], 6)},
+                            index=np.arange(500, 548))
+    labels = pd.DataFrame({"emotion": np.tile(["anger", "neutral"], 24),
+                           "language": np.repeat(["de", "zh"], 24)}, index=speakers.index)
+    X = pd.DataFrame(rng.normal(size=(48, 3)), index=speakers.index)
+    seen = []
+
+    def fake_evaluate(models, X_inner, y, **kwargs):
+        seen.append(set(X_inner.index))
+        raise StopIteration
+
+    monkeypatch.setattr(tune, "evaluate", fake_evaluate)
+    context = tune.Context(speakers, {}, {})
+    folds = list(tune.CorpusSpeakerKFold(2).split(X, groups=speakers.reset_index(drop=True)))
+    for outer, (train, test) in enumerate(folds):
+        with pytest.raises(StopIteration):
+            tune.inner_validation("SVM", outer, train, X, labels, context, 2)
+        assert not seen[-1] & set(X.index[test])
+
+
+def test_tune_rule_needs_best_mean_and_a_majority(tune):
+    def scores(msfl, norm):
+        rows = [{"outer_fold": i, "candidate": name, "language": "mean", "uar": value}
+                for name, values in (("MSFL", msfl), ("MSFL corpus norm", norm))
+                for i, value in enumerate(values)]
+        return pd.DataFrame(rows)
+
+    (outcome,) = tune.decide(scores([0.5] * 5, [0.6, 0.6, 0.6, 0.4, 0.4]))
+    assert outcome["adopted"] and outcome["winner"] == "MSFL corpus norm"
+    assert outcome["challenger_wins"] == 3
+    # a higher mean from one large win is not enough without a majority
+    (outcome,) = tune.decide(scores([0.5] * 5, [0.9, 0.45, 0.45, 0.45, 0.5]))
+    assert not outcome["adopted"] and outcome["winner"] == "MSFL"
+    # a majority of small wins with a lower mean is not enough either
+    (outcome,) = tune.decide(scores([0.5] * 5, [0.51, 0.51, 0.51, 0.1, 0.1]))
+    assert not outcome["adopted"]
+
+
+def test_tune_compares_loss_weighting_on_the_winning_normalisation(tune):
+    values = {"MSFL": [0.5] * 3, "MSFL corpus norm": [0.6] * 3, "MSFL equal": [0.7] * 3,
+              "MSFL corpus norm equal": [0.55] * 3}
+    rows = [{"outer_fold": i, "candidate": name, "language": "mean", "uar": v}
+            for name, vs in values.items() for i, v in enumerate(vs)]
+    outcomes = {o["question"]: o for o in tune.decide(pd.DataFrame(rows))}
+    weighting = outcomes["MSFL loss weighting"]
+    assert (weighting["incumbent"], weighting["challenger"]) == (
+        "MSFL corpus norm", "MSFL corpus norm equal")
+    assert weighting["winner"] == "MSFL corpus norm"
+
+
+def test_tune_options(tune):
+    with pytest.raises(SystemExit):
+        tune.parse_args(["--quick", "--output", str(tune.bench.RESULTS_DIR)])
+    args = tune.parse_args(["--candidates", "SVM", "MSFL", "SVM"])
+    assert args.candidates == ["SVM", "MSFL"]
+    assert (args.outer_splits, args.inner_splits, args.n_jobs) == (5, tune.INNER_SPLITS, 1)
+    assert set(tune.RUN_ORDER) == set(tune.CANDIDATES)
 
 
 # ---------------------------------------------------------------------------- training_speed
