@@ -230,8 +230,9 @@ def test_input_valued_attention_pools_the_embeddings_with_state_scores():
     X = torch.randn(3, 6)
     _, attention = net(X, return_attention=True)
     tokens = net.embed(net.to_patches(X)).reshape(3, 6, 5)
-    # Two levels of weights, one product: the pooled vector weights every feature's embedding.
-    expected_pooled = (attention.unsqueeze(-1) * tokens).sum(dim=1)
+    # Two levels of weights, one product: the pooled vector weights every feature's
+    # embedding, times the step size (2) so that uniform weights sum a step's embeddings.
+    expected_pooled = 2 * (attention.unsqueeze(-1) * tokens).sum(dim=1)
     # The first shared layer reads the pooled embeddings, embedding_dim wide.
     assert net.last_shared_layer.in_features == 5
     expected = net.shared(expected_pooled)
