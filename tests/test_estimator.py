@@ -43,8 +43,23 @@ def make_data(n=90, n_features=10, seed=0, n_speakers=6):
     return X, y, speakers
 
 
-@parametrize_with_checks([MultitaskSERClassifier(**CHECK_PARAMS)])
+# Minibatch training on shuffled batches cannot make a sample weight of 2 exactly equal to
+# a repeated row (the batches differ), the one check that asks for exact equivalence.
+MINIBATCH_XFAIL = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "minibatch SGD: weight 2 and a repeated row give different batches",
+}
+
+
+@parametrize_with_checks([MultitaskSERClassifier(**CHECK_PARAMS)],
+                         expected_failed_checks=lambda estimator: MINIBATCH_XFAIL)
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks([MultitaskSERClassifier(random_state=0)],
+                         expected_failed_checks=lambda estimator: MINIBATCH_XFAIL)
+def test_sklearn_compatible_at_the_defaults(estimator, check):
     check(estimator)
 
 
@@ -499,3 +514,30 @@ def test_invalid_schedule_or_patch_size_is_a_clear_error(params, match):
     X, y, _ = make_data()
     with pytest.raises(ValueError, match=match):
         MultitaskSERClassifier(**dict(FAST, **params)).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"bidirectional": "no"}, {"hidden_size": "32"}, {"embedding": "big"}, {"pooling": "max"},
+     {"attention_values": "keys"}, {"shared_size": "64"}, {"loss_weighting": "sum"},
+     {"architecture": "transformer"}, {"dropout": 1.0}, {"n_threads": 0}],
+)
+def test_invalid_parameters_raise_sklearns_error_at_fit(params):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y, _ = make_data(n=20)
+    clf = MultitaskSERClassifier(**params)  # stored unchanged, checked in fit
+    name = next(iter(params))
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
+        clf.fit(X, y)
+
+
+def test_a_failed_refit_leaves_the_fitted_estimator_intact():
+    X, y, _ = make_data(n=40)
+    clf = MultitaskSERClassifier(**FAST).fit(X, y)
+    before = clf.predict_proba(X)
+    scaler, net = clf.scaler_, clf.net_
+    with pytest.raises(ValueError):
+        clf.fit(X.iloc[:, :5].assign(f0=np.nan), y)  # NaN features: fails before training
+    assert clf.scaler_ is scaler and clf.net_ is net and clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
