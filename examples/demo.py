@@ -5,13 +5,15 @@ MSFL against an SVM baseline on the embedded synthetic corpus
 The design card of sklearn-msfl, end to end and offline:
 
 * a synthetic multilingual emotional speech corpus (``make_emotional_speech``),
-* the pipeline ``OpenSmileTransformer`` -> ``MultitaskSERClassifier`` tuned by
-  ``GridSearchCV`` with speaker-independent inner folds, trained on two tasks
-  (emotion, the main task, and language, the auxiliary task),
+* the pipeline ``OpenSmileTransformer`` -> ``MultitaskSERClassifier`` at its
+  defaults, trained on two tasks (emotion, the main task, and language, the
+  auxiliary task),
 * an SVM pipeline (``OpenSmileTransformer`` -> ``StandardScaler`` -> ``SVC``)
-  tuned the same way,
-* both evaluated on the same speaker-independent outer folds, with UAR
-  (balanced accuracy) and WA (accuracy) per language.
+  whose ``C`` and ``gamma`` are tuned by ``GridSearchCV`` on speaker-independent
+  inner folds,
+* both evaluated on the same speaker-independent outer folds (two folds trained
+  at a time, each on one torch thread), with UAR (balanced accuracy) and WA
+  (accuracy) per language and the corrected resampled t-test.
 
 Run it with ``make demo`` or ``python examples/demo.py [--n-samples 240]``.
 """
@@ -56,7 +58,7 @@ def synthetic_frame(n_samples: int, random_state: int) -> tuple[pd.DataFrame, pd
 
 
 def build_models(cache: Path, random_state: int) -> dict:
-    """SVM baseline and MSFL, each tuned by an inner speaker-independent grid search."""
+    """The tuned SVM baseline and MSFL at its defaults."""
     smile = OpenSmileTransformer(feature_set="IS10", cache=cache)
     inner_cv = CorpusSpeakerKFold(n_splits=2)
     svm = GridSearchCV(
@@ -65,15 +67,10 @@ def build_models(cache: Path, random_state: int) -> dict:
         cv=inner_cv,
         scoring=uar_scorer,
     )
-    msfl = GridSearchCV(
-        Pipeline(
-            [("smile", smile), ("msfl", MultitaskSERClassifier(random_state=random_state))]
-        ),
-        {"msfl__loss_weighting": ["gradnorm", "equal"]},
-        cv=inner_cv,
-        scoring=uar_scorer,
+    msfl = Pipeline(
+        [("smile", smile), ("msfl", MultitaskSERClassifier(random_state=random_state))]
     )
-    return {"SVM (tuned)": svm, "MSFL (tuned)": msfl}
+    return {"SVM (tuned)": svm, "MSFL": msfl}
 
 
 def main(argv=None) -> None:
@@ -95,11 +92,12 @@ def main(argv=None) -> None:
         X,
         y,
         cv=CorpusSpeakerKFold(n_splits=args.n_splits),
+        n_jobs=2,
     )
     print()
     print(result.to_markdown())
     print()
-    comparison = result.compare("MSFL (tuned)", "SVM (tuned)")
+    comparison = result.compare("MSFL", "SVM (tuned)")
     print(comparison)
     print(f"\nTotal time: {time.perf_counter() - start:.0f} s")
 
