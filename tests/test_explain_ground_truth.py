@@ -200,3 +200,22 @@ def test_rankings_and_overlaps_are_deterministic(synthetic):
     pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
     pd.testing.assert_frame_equal(runs[0][1], runs[1][1])
     assert list(runs[0][0]["feature"]) != list(features.columns)  # a real ranking
+
+
+@pytest.mark.corpora
+def test_default_attention_on_a_real_corpus_weights_every_is10_feature(corpora_dir, tmp_path):
+    from sklearn_msfl.corpora import load_corpora
+
+    frame = load_corpora({"emodb": corpora_dir / "emodb"})
+    smile = OpenSmileTransformer(feature_set="IS10", cache=tmp_path, n_jobs=2, verbose=False)
+    X = pd.DataFrame(smile.fit_transform(frame), columns=smile.get_feature_names_out())
+    model = MultitaskSERClassifier(random_state=0).fit(X, frame["emotion_std"])
+    weights = model.attention_weights(X)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    distinct = np.mean([len(np.unique(row)) / len(row) for row in weights])
+    assert distinct > 0.9, distinct
+    top = shared_features(model, X).head(10)
+    columns = sorted(X.columns.get_loc(name) for name in top["feature"])
+    patch = model.net_.module_.patch_size
+    # Not a run of consecutive columns of one LSTM step (what tied weights would rank).
+    assert len({column // patch for column in columns}) > 1 or np.ptp(columns) >= 10, top
