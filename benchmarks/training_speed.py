@@ -86,9 +86,14 @@ def make_data(n_samples: int, n_features: int, seed: int = 0):
     return X, y
 
 
+def resolve_structure(patch_size, n_features: int) -> dict:
+    """The network's structure as the estimator resolves it at its defaults and ``patch_size``."""
+    return MultitaskSERClassifier(patch_size=patch_size)._structure(n_features)
+
+
 def resolve_patch_size(patch_size, n_features: int) -> int:
     """Features per LSTM step, as the estimator resolves ``patch_size`` (an int or "auto")."""
-    return MultitaskSERClassifier(patch_size=patch_size)._patch_size(n_features)
+    return resolve_structure(patch_size, n_features)["patch_size"]
 
 
 def patch_size_arg(text: str):
@@ -98,18 +103,19 @@ def patch_size_arg(text: str):
 def build_network(n_features: int, patch_size) -> MSFLNetwork:
     """The network the estimator builds with its default parameters."""
     params = estimator_defaults()
+    structure = resolve_structure(patch_size, n_features)
     shared = params["shared_size"]
     return MSFLNetwork(
         n_features,
         N_CLASSES,
-        patch_size=resolve_patch_size(patch_size, n_features),
-        embedding=params["embedding"],
+        patch_size=structure["patch_size"],
+        embedding=structure["embedding"],
         embedding_dim=params["embedding_dim"],
         hidden_size=params["hidden_size"],
         num_layers=params["num_layers"],
-        bidirectional=params["bidirectional"],
+        bidirectional=structure["bidirectional"],
         pooling=params["pooling"],
-        attention_values=params["attention_values"],
+        attention_values=structure["attention_values"],
         shared_sizes=(shared,) if isinstance(shared, int) else tuple(shared),
         dropout=params["dropout"],
     )

@@ -20,7 +20,13 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -106,6 +112,11 @@ class _MultitaskFitting:
         main_task = self._resolve_main_task(task_names)
         classes, Y = _encode_targets(task_names, columns)
         self._check_shared_size()
+        if isinstance(self.n_threads, bool):  # an Integral to scikit-learn's constraints
+            raise InvalidParameterError(
+                f"The 'n_threads' parameter of {type(self).__name__} must be a positive int, "
+                f"-1 or None. Got {self.n_threads!r} instead."
+            )
         structure = self._structure(X.shape[1])
         if groups is not None:
             groups = column_or_1d(groups)
