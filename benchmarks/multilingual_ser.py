@@ -110,7 +110,7 @@ SVM_GRID = SVM_PARAM_GRID
 #: Input normalisation of the pooled SVM row: the choice of benchmarks/tune.py for the SVM
 #: ("global" or "corpus"; see benchmarks/results/tuning.md). The MSFL rows take theirs from
 #: make_msfl_pipeline (sklearn_msfl.baselines.MSFL_NORMALISATION).
-SVM_NORMALISATION = "global"
+SVM_NORMALISATION = "corpus"
 
 # --quick: the largest speakers of each corpus, a few files per speaker and emotion. URDU
 # speakers mostly speak a single emotion, so it needs more of them for every emotion to occur.

@@ -193,6 +193,7 @@ def run(args, data) -> pd.DataFrame:
          if done is None or not ((done["outer_fold"] == outer)
                                  & (done["candidate"] == name)).any()),
         key=lambda task: (RUN_ORDER.get(task[1], len(RUN_ORDER)), task[0], task[1]))
+    args.n_run = len(todo)
     print(f"{len(todo)} inner validations ({len(folds)} outer folds x "
           f"{len(args.candidates)} candidates, {args.inner_splits} inner folds each)", flush=True)
     tasks = (delayed(inner_validation)(name, outer, folds[outer][0], data.X, data.labels, context,
@@ -372,9 +373,11 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         "",
         timing_table(scores, names),
         "",
-        f"Whole run: {seconds:.0f} s with n_jobs={args.n_jobs}; load average (1 min) at "
-        f"start / end {loads[0]:.2f} / {loads[1]:.2f}, {os.cpu_count()} logical cores. Raw "
-        f"scores: `{SCORES_NAME}`.",
+        f"This invocation ran {args.n_run} of the {len(scores[scores['language'] == 'mean'])} "
+        f"inner validations in {seconds:.0f} s with n_jobs={args.n_jobs}"
+        + (" (the others were already in the CSV: `--resume`)" if args.resume else "")
+        + f"; load average (1 min) at start / end {loads[0]:.2f} / {loads[1]:.2f}, "
+        f"{os.cpu_count()} logical cores. Raw scores: `{SCORES_NAME}`.",
         "",
     ]
     return "\n".join(lines)

@@ -42,7 +42,9 @@ __all__ = [
 NORMALISATIONS = ("global", "corpus")
 
 #: The normalisation of the recommended MSFL pipeline, chosen by ``benchmarks/tune.py``
-#: (nested inner speaker folds; see ``benchmarks/results/tuning.md``).
+#: (nested inner speaker folds; see ``benchmarks/results/tuning.md``): per-corpus
+#: standardisation won the inner validation of 1 of 5 outer folds, so the estimator's own
+#: global standardisation stays.
 MSFL_NORMALISATION = "global"
 
 #: Default search space of :func:`make_svm_baseline` (``C`` and ``gamma`` of the RBF SVC).
