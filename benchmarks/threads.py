@@ -25,7 +25,7 @@ slower than the sequential fits.
 
 Usage::
 
-    .venv/bin/python benchmarks/threads.py            # full run, 20-30 min on 2 cores
+    .venv/bin/python benchmarks/threads.py            # full run, ~50 min on 2 shared cores
     .venv/bin/python benchmarks/threads.py --quick    # smoke run: 150 files, 2 epochs, 1 rep
 
 The features come from ``OpenSmileTransformer(feature_set="IS10", cache=benchmarks/.cache)``
