@@ -38,6 +38,7 @@ _PUBLIC = {
     "LeaveOneSpeakerOut": "model_selection",
     "LeaveOneCorpusOut": "model_selection",
     "make_svm_baseline": "baselines",
+    "make_msfl_pipeline": "baselines",
     "evaluate": "evaluation",
     "EvaluationResult": "evaluation",
     # explanation
