@@ -15,7 +15,7 @@ The design card of sklearn-msfl, end to end and offline:
   at a time, each on one torch thread), with UAR (balanced accuracy) and WA
   (accuracy) per language and the corrected resampled t-test.
 
-Run it with ``make demo`` or ``python examples/demo.py [--n-samples 240]``.
+Run it with ``make demo`` or ``python examples/demo.py [--n-samples 180]``.
 """
 
 import argparse
@@ -75,7 +75,7 @@ def build_models(cache: Path, random_state: int) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip())
-    parser.add_argument("--n-samples", type=int, default=240, help="utterances to generate")
+    parser.add_argument("--n-samples", type=int, default=180, help="utterances to generate")
     parser.add_argument("--n-splits", type=int, default=3, help="outer speaker folds")
     parser.add_argument("--cache", type=Path, default=Path(".msfl_cache"), help="feature cache")
     parser.add_argument("--random-state", type=int, default=0)
