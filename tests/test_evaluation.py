@@ -567,13 +567,15 @@ def test_example_command_line(real_corpora_example, capsys, tmp_path, monkeypatc
         real_corpora_example.main(["--help"])
     assert exit_info.value.code == 0
     assert "--quick" in capsys.readouterr().out
-    monkeypatch.setenv("MSFL_CORPORA", str(tmp_path / "corpora"))
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    monkeypatch.setenv("MSFL_CORPORA", str(corpora))
     args = real_corpora_example.parse_args(["--quick", "--epochs", "2"])
-    assert args.corpora == tmp_path / "corpora" and args.quick
+    assert args.quick and real_corpora_example.corpora_folder(args.corpora) == corpora
     estimators = real_corpora_example.build_estimators(args)
     assert estimators["msfl"].max_epochs == 2 and estimators["msfl"].patch_size == 16
     with pytest.raises(SystemExit, match="corpora folder not found"):
-        real_corpora_example.main([])
+        real_corpora_example.main(["--corpora", str(tmp_path / "missing")])
 
 
 def test_constant_nonzero_differences_have_no_t_test_p_value():

@@ -56,8 +56,10 @@ def test_default_fit_trains_on_one_thread_and_restores_the_callers_setting(
 
 
 def test_explicit_threads_are_capped_by_the_callers_limit(
-    data, threads_seen_in_training, two_caller_threads
+    data, threads_seen_in_training, two_caller_threads, monkeypatch
 ):
+    # Dask's workers in an earlier test may leave OMP_NUM_THREADS=1 in this process.
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     MultitaskSERClassifier(n_threads=2, **SMALL).fit(*data)
     with threadpool_limits(1):  # threadpoolctl limits torch's OpenMP pool
         MultitaskSERClassifier(n_threads=2, **SMALL).fit(*data)
