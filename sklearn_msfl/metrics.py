@@ -10,6 +10,8 @@ the main task only, so they plug into ``GridSearchCV(scoring=...)`` and
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, recall_score
@@ -106,13 +108,16 @@ def main_task_labels(estimator, y) -> np.ndarray:
     array([1, 2, 3])
     """
     final = final_estimator(estimator)
-    main_task = getattr(final, "main_task_", None) if is_multitask(final) else None
+    main_task = None
+    if is_multitask(final):
+        # Fitted: the resolved main task; not yet fitted: its main_task parameter.
+        main_task = getattr(final, "main_task_", getattr(final, "main_task", None))
     task_names = list(getattr(final, "task_names_", []) or [])
 
     if isinstance(y, pd.DataFrame):
         if y.shape[1] == 0:
             raise ValueError("y is a DataFrame without columns; it needs one column per task")
-        if main_task is not None and main_task in y.columns:
+        if isinstance(main_task, str) and main_task in y.columns:
             return y[main_task].to_numpy()
         position = _main_position(main_task, task_names, y.shape[1])
         return y.iloc[:, position].to_numpy()
@@ -129,7 +134,10 @@ def main_task_labels(estimator, y) -> np.ndarray:
 
 
 def _main_position(main_task, task_names, n_columns: int) -> int:
-    """Column of the main task when ``y`` has the fitted task layout, else 0."""
+    """Column of the main task: its position in the fitted task layout, a position given
+    as an int, else 0."""
+    if isinstance(main_task, numbers.Integral) and not isinstance(main_task, bool):
+        return int(main_task) % n_columns if -n_columns <= main_task < n_columns else 0
     if main_task is not None and len(task_names) == n_columns and main_task in task_names:
         return task_names.index(main_task)
     return 0

@@ -158,3 +158,15 @@ def test_score_predictions_per_group_and_language():
     assert pooled.loc["all", "wa"] == pytest.approx(4 / 6)
     unlabelled = score_predictions(predictions.assign(language="all"), by=["fold"])
     assert unlabelled["language"].tolist() == ["all", "all"]
+
+
+def test_main_task_labels_follow_an_unfitted_estimators_main_task_parameter():
+    import pandas as pd
+
+    from sklearn_msfl.estimator import MultitaskSERClassifier
+    from sklearn_msfl.metrics import main_task_labels
+
+    y = pd.DataFrame({"emotion": ["a", "b"], "language": ["de", "en"]})
+    assert list(main_task_labels(MultitaskSERClassifier(main_task="language"), y)) == ["de", "en"]
+    assert list(main_task_labels(MultitaskSERClassifier(main_task=1), y.to_numpy())) == ["de", "en"]
+    assert list(main_task_labels(MultitaskSERClassifier(), y)) == ["a", "b"]

@@ -8,7 +8,8 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
 
-from ._rankings import _attention, _main_column, _rank, _resolve_names, _split_pipeline
+from ..metrics import main_task_labels
+from ._rankings import _attention, _rank, _resolve_names, _split_pipeline
 
 
 class _GroupPermutation(BaseEstimator):
@@ -165,9 +166,7 @@ def compare_with_permutation(
     result = permutation_importance(
         _GroupPermutation(model, features, list(table["columns"])),
         row_indices,
-        np.asarray(
-            _main_column(y, getattr(model, "main_task_", None), getattr(model, "task_names_", None))
-        ),
+        main_task_labels(model, y),
         scoring=scoring,
         n_repeats=n_repeats,
         random_state=random_state,

@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 
+from ..metrics import main_task_labels
 from ._families import feature_families
 
 
@@ -225,25 +226,6 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
     return ranking
 
 
-def _main_column(y, main_task=None, task_names=None):
-    """The main-task labels of ``y``: ``y`` itself when 1-D, else the ``main_task`` column.
-
-    ``main_task`` is a column name or position (None: the first column), as the
-    estimator's ``main_task`` parameter or fitted ``main_task_`` attribute.
-    """
-    if isinstance(y, pd.DataFrame):
-        if isinstance(main_task, str) and main_task in y.columns:
-            return y[main_task]
-        position = main_task if isinstance(main_task, int) else 0
-        return y.iloc[:, position]
-    array = np.asarray(y)
-    if array.ndim < 2:
-        return y
-    if isinstance(main_task, str) and task_names is not None and main_task in task_names:
-        return array[:, list(task_names).index(main_task)]
-    return array[:, main_task if isinstance(main_task, int) else 0]
-
-
 def _final_step(estimator):
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
@@ -300,7 +282,7 @@ def monolingual_rankings(estimator, X, y, languages, feature_names=None) -> pd.D
     """
     languages = np.asarray(languages)
     check_consistent_length(X, y, languages)
-    y_main = _main_column(y, getattr(_final_step(estimator), "main_task", None))
+    y_main = main_task_labels(_final_step(estimator), y)
     frames = []
     for language in np.unique(languages):
         index = np.flatnonzero(languages == language)
