@@ -42,6 +42,9 @@ import opensmile
 import soundfile
 from joblib.externals.loky import get_reusable_executor
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_model  # noqa: E402  (shared by the benchmark scripts)
+
 import sklearn_msfl
 from sklearn_msfl.corpora import default_corpora_dir
 from sklearn_msfl.features import OpenSmileTransformer
@@ -188,14 +191,6 @@ def benchmark_feature_set(files, feature_set, repeats) -> dict[str, dict[str, fl
     if np.isnan(reference).any():
         raise AssertionError(f"{feature_set}: NaN features in the benchmark subset")
     return best
-
-
-def cpu_model() -> str:
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def _speed(seconds: dict[str, float], name: str, audio_seconds: float) -> str:

@@ -66,6 +66,9 @@ import pandas as pd
 import sklearn
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_model  # noqa: E402  (shared by the benchmark scripts)
+
 from sklearn_msfl.baselines import (  # noqa: F401  (InnerSpeakerKFold: the benchmark's name)
     SVM_PARAM_GRID,
     InnerSpeakerKFold,
@@ -439,17 +442,6 @@ def check_complete(args, raw: pd.DataFrame, folds, failures) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine_lines(loads) -> list[str]:
     import opensmile
     import skorch

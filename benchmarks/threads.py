@@ -53,6 +53,9 @@ import sklearn
 import torch
 from sklearn.model_selection import cross_validate
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_model  # noqa: E402  (shared by the benchmark scripts)
+
 from sklearn_msfl._threads import resolve_n_threads
 from sklearn_msfl.corpora import DEFAULT_EMOTIONS, default_corpora_dir, load_corpora
 from sklearn_msfl.estimator import MultitaskSERClassifier
@@ -227,17 +230,6 @@ DATA: dict = {}
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def select(rows, scenario, condition) -> list[dict]:
     return [row for row in rows if row["scenario"] == scenario and row["condition"] == condition]
 

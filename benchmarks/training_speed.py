@@ -49,6 +49,9 @@ import sklearn
 import torch
 from sklearn.pipeline import Pipeline
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_model  # noqa: E402  (shared by the benchmark scripts)
+
 from sklearn_msfl.datasets import make_emotional_speech
 from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.features import OpenSmileTransformer
@@ -262,17 +265,6 @@ def prediction_latency(args) -> dict:
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine_lines(args, loads) -> list[str]:
     import opensmile
     import skorch
