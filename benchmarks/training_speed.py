@@ -89,14 +89,16 @@ def make_data(n_samples: int, n_features: int, seed: int = 0):
     return X, y
 
 
-def resolve_structure(patch_size, n_features: int) -> dict:
-    """The network's structure as the estimator resolves it at its defaults and ``patch_size``."""
-    return MultitaskSERClassifier(patch_size=patch_size)._structure(n_features)
+def network_params(n_features: int, patch_size) -> dict:
+    """The network's arguments as the estimator resolves them at its defaults and ``patch_size``."""
+    classes = [range(n) for n in N_CLASSES.values()]
+    return MultitaskSERClassifier(patch_size=patch_size)._network_params(
+        n_features, list(N_CLASSES), classes)
 
 
 def resolve_patch_size(patch_size, n_features: int) -> int:
     """Features per LSTM step, as the estimator resolves ``patch_size`` (an int or "auto")."""
-    return resolve_structure(patch_size, n_features)["patch_size"]
+    return network_params(n_features, patch_size)["patch_size"]
 
 
 def patch_size_arg(text: str):
@@ -105,23 +107,7 @@ def patch_size_arg(text: str):
 
 def build_network(n_features: int, patch_size) -> MSFLNetwork:
     """The network the estimator builds with its default parameters."""
-    params = estimator_defaults()
-    structure = resolve_structure(patch_size, n_features)
-    shared = params["shared_size"]
-    return MSFLNetwork(
-        n_features,
-        N_CLASSES,
-        patch_size=structure["patch_size"],
-        embedding=structure["embedding"],
-        embedding_dim=params["embedding_dim"],
-        hidden_size=params["hidden_size"],
-        num_layers=params["num_layers"],
-        bidirectional=structure["bidirectional"],
-        pooling=params["pooling"],
-        attention_values=structure["attention_values"],
-        shared_sizes=(shared,) if isinstance(shared, int) else tuple(shared),
-        dropout=params["dropout"],
-    )
+    return MSFLNetwork(**network_params(n_features, patch_size))
 
 
 def synchronize(device: str) -> None:

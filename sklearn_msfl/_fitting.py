@@ -117,7 +117,7 @@ class _MultitaskFitting:
                 f"The 'n_threads' parameter of {type(self).__name__} must be a positive int, "
                 f"-1 or None. Got {self.n_threads!r} instead."
             )
-        structure = self._structure(X.shape[1])
+        network = self._network_params(X.shape[1], task_names, classes)
         if groups is not None:
             groups = column_or_1d(groups)
             check_consistent_length(X, groups)
@@ -143,7 +143,7 @@ class _MultitaskFitting:
         nets = []
         with torch_threads(self.n_threads):
             for seed in seeds:
-                net = self._build_net(task_names, classes, structure, Y, int(seed), device,
+                net = self._build_net(task_names, classes, network, Y, int(seed), device,
                                       groups=groups, sample_weighted=sample_weight is not None)
                 with _SeededTorch(int(seed), device):
                     net.fit(X_train, Y_fit)
@@ -243,9 +243,33 @@ class _MultitaskFitting:
             return (int(self.shared_size),)
         return tuple(int(size) for size in self.shared_size)
 
-    def _build_net(self, task_names, classes, structure, Y, seed, device, *, groups=None,
+    def _network_params(self, n_features: int, task_names, classes) -> dict:
+        """Keyword arguments of the :class:`MSFLNetwork` this estimator builds.
+
+        The one mapping from the estimator's parameters to the network's, used by
+        ``fit``, by :func:`~sklearn_msfl.persistence.load_model` and by the
+        training-speed benchmark; it rejects incoherent structures.
+        """
+        structure = self._structure(n_features)
+        return dict(
+            n_features=n_features,
+            n_classes={task: len(c) for task, c in zip(task_names, classes)},
+            patch_size=structure["patch_size"],
+            embedding=structure["embedding"],
+            embedding_dim=self.embedding_dim,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=bool(structure["bidirectional"]),
+            pooling=self.pooling,
+            attention_values=structure["attention_values"],
+            shared_sizes=self._shared_sizes(),
+            dropout=float(self.dropout),
+            adversarial=self._adversarial_tasks(task_names),
+            adversarial_strength=float(self.adversarial_strength),
+        )
+
+    def _build_net(self, task_names, classes, network, Y, seed, device, *, groups=None,
                    sample_weighted=False) -> _MultitaskNet:
-        n_features = self.n_features_in_
         main_index = task_names.index(self._resolve_main_task(task_names))
         weighting_spec = self.loss_weighting if len(task_names) > 1 else "equal"
         loss_weighting = make_loss_weighting(
@@ -269,20 +293,7 @@ class _MultitaskFitting:
             ))
         return _MultitaskNet(
             module=MSFLNetwork,
-            module__n_features=n_features,
-            module__n_classes={task: len(c) for task, c in zip(task_names, classes)},
-            module__patch_size=structure["patch_size"],
-            module__embedding=structure["embedding"],
-            module__embedding_dim=self.embedding_dim,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__bidirectional=bool(structure["bidirectional"]),
-            module__pooling=self.pooling,
-            module__attention_values=structure["attention_values"],
-            module__shared_sizes=self._shared_sizes(),
-            module__dropout=float(self.dropout),
-            module__adversarial=self._adversarial_tasks(task_names),
-            module__adversarial_strength=float(self.adversarial_strength),
+            **{f"module__{name}": value for name, value in network.items()},
             criterion=MultitaskCrossEntropy,
             criterion__class_weights=self._class_weights(task_names, classes, Y),
             optimizer=torch.optim.AdamW,

@@ -376,10 +376,9 @@ def _restored_net(estimator, state: dict, device: str, path: Path, saved_version
     stand_in = np.column_stack(
         [np.arange(n_rows) % len(task_classes) for task_classes in classes]
     ).astype(np.int64)
-    structure = estimator._structure(estimator.n_features_in_)
-    net = estimator._build_net(
-        list(estimator.task_names_), classes, structure, stand_in, seed=0, device=device
-    )
+    task_names = list(estimator.task_names_)
+    network = estimator._network_params(estimator.n_features_in_, task_names, classes)
+    net = estimator._build_net(task_names, classes, network, stand_in, seed=0, device=device)
     net.initialize()
     try:
         net.module_.load_state_dict(state["module"])

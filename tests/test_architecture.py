@@ -28,16 +28,12 @@ CONFIGURATIONS = [
 
 
 def network(params, n_classes=(3, 2)):
-    clf = MultitaskSERClassifier(**params)
-    structure = clf._structure(N_FEATURES)
-    return MSFLNetwork(
-        n_features=N_FEATURES, n_classes=list(n_classes), embedding_dim=4, hidden_size=5,
-        num_layers=clf.num_layers, pooling=clf.pooling, shared_sizes=(6,),
-        patch_size=structure["patch_size"], embedding=structure["embedding"],
-        bidirectional=structure["bidirectional"],
-        attention_values=structure["attention_values"],
-        adversarial=tuple(clf.adversarial_tasks),
-    )
+    """The network the estimator builds with ``params`` (small sizes for speed)."""
+    clf = MultitaskSERClassifier(**{"embedding_dim": 4, "hidden_size": 5, "shared_size": 6,
+                                    **params})
+    task_names = [f"task{i}" for i in range(len(n_classes))]
+    return MSFLNetwork(**clf._network_params(N_FEATURES, task_names,
+                                             [range(n) for n in n_classes]))
 
 
 @pytest.mark.parametrize("params", CONFIGURATIONS, ids=str)
