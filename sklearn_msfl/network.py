@@ -205,7 +205,9 @@ class MSFLNetwork(nn.Module):
         use_attention = pooling == "attention"
         # Inside a step: one weight per feature (needs embeddings and several features).
         weighs_within = use_attention and self.embed is not None and self.patch_size > 1
-        self.feature_attention = FeatureAttention(embedding_dim) if weighs_within else None
+        self.feature_attention = (
+            FeatureAttention(self.n_steps, self.patch_size, embedding_dim) if weighs_within else None
+        )
         self.lstm = nn.LSTM(
             lstm_input_size,
             hidden_size,
