@@ -21,8 +21,8 @@ By default it runs on the synthetic corpus of
 pitch encodes emotion in every language (the shared cue), loudness only in
 ``qaa``, spectral tilt only in ``qab`` and voice quality only in ``qac``. Real
 corpora have no such ground truth; pass ``--corpora`` (or set
-``MSFL_CORPORA``) to run the same analysis on EmoDB (de), RAVDESS (en) and
-URDU (ur).
+``MSFL_CORPORA``) to run the same analysis on the paper's three corpora, EmoDB
+(de), CASIA (zh) and SAVEE (en).
 
 Run from the project root::
 
@@ -72,7 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         # $MSFL_CORPORA only (no ../shared/corpora fallback): without it the gallery shows
         # the synthetic corpus, whose cues are known.
         default=default_corpora_dir(),
-        help="folder with emodb/, ravdess/, urdu/ (default: $MSFL_CORPORA; none: synthetic)",
+        help="folder with emodb/, casia/, savee/ (default: $MSFL_CORPORA; none: synthetic)",
     )
     parser.add_argument("--quick", action="store_true", help="real corpora: a speaker subset")
     parser.add_argument("--n-samples", type=int, default=360, help="synthetic utterances")
@@ -90,14 +90,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def make_model(args) -> MultitaskSERClassifier:
-    """MSFL with settings under which the attention weights explain the model."""
+    """MSFL at its defaults: every feature gets its own attention weight."""
     params = {"random_state": args.seed}
     if args.epochs is not None:
         params["max_epochs"] = args.epochs
-    # Attention over LSTM states is not a per-feature importance (a state summarises
-    # every feature read before it); pooling the per-feature embeddings is.
-    if "attention_values" in MultitaskSERClassifier().get_params():
-        params["attention_values"] = "inputs"
     return MultitaskSERClassifier(**params)
 
 
@@ -125,7 +121,7 @@ def synthetic_data(args):
 def real_data(args):
     from sklearn_msfl.corpora import DEFAULT_EMOTIONS, load_corpora, subset_speakers
 
-    names = ("emodb", "ravdess", "urdu")
+    names = ("emodb", "casia", "savee")  # the paper's three corpora
     frame = load_corpora({name: Path(args.corpora) / name for name in names},
                          emotions=DEFAULT_EMOTIONS)
     if args.quick:

@@ -373,3 +373,48 @@ def test_threads_quick_refuses_the_committed_results(threads):
         threads.parse_args(["--quick", "--output", str(threads.DEFAULT_OUTPUT)])
     args = threads.parse_args([])
     assert (args.repeats, args.epochs, args.output) == (3, None, threads.DEFAULT_OUTPUT)
+
+
+# ---------------------------------------------------------------------------- explanation_dev
+@pytest.fixture(scope="module")
+def explanation_dev():
+    return load_script("explanation_dev")
+
+
+def test_explanation_dev_never_uses_the_scored_seeds(explanation_dev):
+    assert explanation_dev.parse_args([]).seeds == [5, 6, 7, 8, 9]
+    with pytest.raises(SystemExit):
+        explanation_dev.parse_args(["--seeds", "4", "5"])
+    with pytest.raises(SystemExit):  # the tests' seeds 0-4, by the test module's own list
+        explanation_dev.parse_args(["--seeds", "0"])
+
+
+def test_explanation_dev_candidates_reach_the_network(explanation_dev):
+    from sklearn_msfl.network import MSFLNetwork
+
+    def scale():
+        net = MSFLNetwork(n_features=40, n_classes=[2], patch_size=8, embedding="per_feature",
+                          attention_values="inputs")
+        return net.feature_attention.logit_scale
+
+    default = scale()
+    assert default == pytest.approx(2 * np.log(8))
+    with explanation_dev.scaled_feature_attention(20.0):
+        assert scale() == 20.0
+    with explanation_dev.scaled_feature_attention(None):
+        assert scale() == default
+    assert scale() == default
+
+
+def test_explanation_dev_report_counts_cases_and_keeps_the_incumbent_on_ties(explanation_dev):
+    args = explanation_dev.parse_args(["--seeds", "5", "6"])
+    rows = [{"candidate": name, "feature_set": "IS10", "seed": seed, "shared cue": shared,
+             "own cues": "met", "concentration": 1.0, "seconds": 1.0}
+            for name, shared in [("1 (unscaled)", "met"), ("2 ln k (default)", "met")]
+            for seed in (5, 6)]
+    report = explanation_dev.report(pd.DataFrame(rows), args)
+    assert "| 1 (unscaled)     |      4 |     4 |" in report
+    assert "becomes the default: **1 (unscaled)**" in report
+    rows[0]["shared cue"] = "no: temporal 2.00 first, pitch 1.50"
+    report = explanation_dev.report(pd.DataFrame(rows), args)
+    assert "becomes the default: **2 ln k (default)**" in report
