@@ -406,15 +406,17 @@ def test_explanation_dev_candidates_reach_the_network(explanation_dev):
     assert scale() == default
 
 
-def test_explanation_dev_report_counts_cases_and_keeps_the_incumbent_on_ties(explanation_dev):
+def test_explanation_dev_report_counts_cases_and_breaks_ties_on_more_seeds(explanation_dev):
     args = explanation_dev.parse_args(["--seeds", "5", "6"])
-    rows = [{"candidate": name, "feature_set": "IS10", "seed": seed, "shared cue": shared,
+    rows = [{"candidate": name, "feature_set": "IS10", "seed": seed, "shared cue": "met",
              "own cues": "met", "concentration": 1.0, "seconds": 1.0}
-            for name, shared in [("1 (unscaled)", "met"), ("2 ln k (default)", "met")]
-            for seed in (5, 6)]
+            for name in ("1 (unscaled)", "2 ln k (default)") for seed in (5, 6)]
     report = explanation_dev.report(pd.DataFrame(rows), args)
     assert "| 1 (unscaled)     |      4 |     4 |" in report
-    assert "becomes the default: **1 (unscaled)**" in report
+    assert "a tie between 1 (unscaled) and 2 ln k (default) (4 each), broken on seeds" in report
+    tiebreak = explanation_dev.parse_args(["--seeds", "10", "--report", "tiebreak.md"])
+    assert "becomes the default: **1 (unscaled)**" in explanation_dev.report(
+        pd.DataFrame(rows), tiebreak)  # still tied: the incumbent stays
     rows[0]["shared cue"] = "no: temporal 2.00 first, pitch 1.50"
     report = explanation_dev.report(pd.DataFrame(rows), args)
     assert "becomes the default: **2 ln k (default)**" in report
