@@ -20,7 +20,7 @@ Ties are broken on five more seeds (10-14) run for the tied candidates only (``-
 incumbent. (The first run tied the incumbent and ``2 ln k``; the tie-break was added then,
 before its seeds were run.) The
 column ``concentration`` is the median over steps of the top within-step weight times ``k``
-(1 = uniform weights) for the first model of every multilingual case.
+(1 = uniform weights), the median over the three multilingual models of a case.
 
 Usage::
 

@@ -58,8 +58,8 @@ MIN_FAMILY_SPEARMAN = 0.6
 KNOWN_FAILURES = {
     # multilingual: relative family weight of the top family vs pitch (mean of 3 models)
     ("multilingual", "eGeMAPSv02", 3): "mfcc 1.38 ranks above pitch 1.36",
-    # IS10's temporal family is 2 features (numOnsets, duration): the speaking rate, a
-    # language cue of the corpus, which the language task uses.
+    # IS10's temporal family is 2 features (numOnsets, duration): the speaking rate, set per
+    # language by the generator, so a cue of the auxiliary language task, not of emotion.
     ("multilingual", "IS10", 1): "temporal 2.50 above pitch 1.93",
     ("multilingual", "IS10", 4): "loudness 1.65 above pitch 1.59",
     # monolingual: the tilt language's own cue (mfcc/spectral) vs the loudness language's
