@@ -397,20 +397,6 @@ def _restored_net(estimator, state: dict, device: str, path: Path, saved_version
     return net
 
 
-def _resolve_load_device(device) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {device!r}") from error
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available")
-    return str(device)
-
-
 def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[str] | None = None):
     """Load a model saved by :func:`save_model`, refusing untrusted types.
 
@@ -468,11 +454,13 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     """
     import torch
 
+    from ._training import _resolve_device  # torch is imported only when a model is loaded
+
     sio = _skops_io()
     from skops.io.exceptions import UntrustedTypesFoundException
 
     path = Path(path)
-    device = _resolve_load_device(device)
+    device = _resolve_device(device)
     manifest, skops_bytes, weight_bytes = _read_members(path)
     allowed = list(TRUSTED_TYPES) + [str(name) for name in (trusted or ())]
     untrusted = sorted(set(sio.get_untrusted_types(data=skops_bytes)) - set(allowed))
