@@ -398,9 +398,11 @@ def test_explanation_dev_candidates_reach_the_network(explanation_dev):
         return net.feature_attention.logit_scale
 
     default = scale()
-    assert default == pytest.approx(2 * np.log(8))
+    assert default == 8.0  # the step's feature count
     with explanation_dev.scaled_feature_attention(20.0):
         assert scale() == 20.0
+    with explanation_dev.scaled_feature_attention(lambda k: 3.0 * k):
+        assert scale() == 24.0
     with explanation_dev.scaled_feature_attention(None):
         assert scale() == default
     assert scale() == default
@@ -410,13 +412,35 @@ def test_explanation_dev_report_counts_cases_and_breaks_ties_on_more_seeds(expla
     args = explanation_dev.parse_args(["--seeds", "5", "6"])
     rows = [{"candidate": name, "feature_set": "IS10", "seed": seed, "shared cue": "met",
              "own cues": "met", "concentration": 1.0, "seconds": 1.0}
-            for name in ("1 (unscaled)", "2 ln k (default)") for seed in (5, 6)]
+            for name in ("1 (unscaled)", "2 ln k") for seed in (5, 6)]
     report = explanation_dev.report(pd.DataFrame(rows), args)
-    assert "| 1 (unscaled)     |      4 |     4 |" in report
-    assert "a tie between 1 (unscaled) and 2 ln k (default) (4 each), broken on seeds" in report
+    assert "| 1 (unscaled) |      4 |     4 |" in report
+    assert "a tie between 1 (unscaled) and 2 ln k (4 each), broken on seeds" in report
     tiebreak = explanation_dev.parse_args(["--seeds", "10", "--report", "tiebreak.md"])
     assert "becomes the default: **1 (unscaled)**" in explanation_dev.report(
         pd.DataFrame(rows), tiebreak)  # still tied: the incumbent stays
     rows[0]["shared cue"] = "no: temporal 2.00 first, pitch 1.50"
     report = explanation_dev.report(pd.DataFrame(rows), args)
-    assert "becomes the default: **2 ln k (default)**" in report
+    assert "becomes the default: **2 ln k**" in report
+
+
+def test_explanation_dev_round2_needs_a_win_on_both_seed_halves(explanation_dev):
+    args = explanation_dev.parse_args(["--round", "2", "--seeds", "5", "15"])
+    assert args.candidates == ["2 ln k", "k", "20 ln k"]
+    assert explanation_dev.parse_args(["--round", "2"]).seeds == list(range(5, 25))
+
+    def table(met_by_candidate):
+        return pd.DataFrame([
+            {"candidate": name, "feature_set": "IS10", "seed": seed,
+             "shared cue": "met" if met[i] else "no: pitch second", "own cues": "met",
+             "concentration": 1.0, "seconds": 1.0}
+            for name, met in met_by_candidate.items() for i, seed in enumerate((5, 15))])
+
+    # k wins on seeds 15-24 only, 20 ln k on both halves: 20 ln k replaces the incumbent
+    report = explanation_dev.report(table(
+        {"2 ln k": (False, False), "k": (False, True), "20 ln k": (True, True)}), args)
+    assert "**20 ln k**" in report
+    # a win on one half only keeps the incumbent
+    report = explanation_dev.report(table(
+        {"2 ln k": (False, False), "k": (True, False), "20 ln k": (False, False)}), args)
+    assert "**2 ln k**" in report
