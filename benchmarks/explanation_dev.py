@@ -236,7 +236,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: one seed, eGeMAPSv02, two candidates")
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
-                        help="synthetic corpus seeds (default 5-9)")
+                        help="synthetic corpus seeds (default 5-9; round 2: 5-24)")
     parser.add_argument("--output", type=Path, default=None,
                         help="report folder (default benchmarks/results)")
     parser.add_argument("--candidates", nargs="+", choices=list(
