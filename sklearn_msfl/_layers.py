@@ -17,18 +17,6 @@ from torch import nn
 #: cues of the synthetic ground truth got no weight at all; capped at 3 they kept it.
 ATTENTION_SCORE_CAP = 3.0
 
-# Why the within-step attention scores are multiplied by ``k``, the step's feature count:
-# AdamW moves a parameter by about the learning rate per step whatever its gradient, so
-# unscaled scores moved by less than 0.5 over the default training (60 epochs of a few
-# hundred utterances) and the weights of IS10's 99-feature steps stayed within 3% of
-# uniform. A factor of 2 ln k (the score gap that gives one feature a fixed share of its
-# step) was not enough for a monolingual fit (about 120 optimizer steps): it weighted a
-# step's features in proportion to their counts, so a family sharing a step with an
-# attended one took weight it did not earn. Chosen by benchmarks/explanation_dev.py on
-# synthetic seeds 5-24 (round 2: k against 2 ln k and 20 ln k; round 1, seeds 5-14, chose
-# 2 ln k over unscaled, 10 and 20), never on the seeds 0-4 that
-# tests/test_explain_ground_truth.py scores.
-
 
 class _ReverseGradient(torch.autograd.Function):
     """Identity forward; the gradient multiplied by ``-strength`` backward."""
@@ -158,6 +146,17 @@ class FeatureAttention(nn.Module):
         nn.init.zeros_(self.score.weight)
         self.prior = nn.Parameter(torch.zeros(n_steps, patch_size))
         self.max_score = ATTENTION_SCORE_CAP if max_score is None else float(max_score)
+        # The scores are multiplied by k, the step's feature count, by default: AdamW moves
+        # a parameter by about the learning rate per step whatever its gradient, so unscaled
+        # scores moved by less than 0.5 over the default training (60 epochs of a few
+        # hundred utterances) and the weights of IS10's 99-feature steps stayed within 3% of
+        # uniform. A factor of 2 ln k (the score gap that gives one feature a fixed share of
+        # its step) was not enough for a monolingual fit (about 120 optimizer steps): it
+        # weighted a step's features in proportion to their counts, so a family sharing a
+        # step with an attended one took weight it did not earn. Chosen by
+        # benchmarks/explanation_dev.py on synthetic seeds 5-24 (round 2: k against 2 ln k
+        # and 20 ln k; round 1, seeds 5-14, chose 2 ln k over unscaled, 10 and 20), never on
+        # the seeds 0-4 that tests/test_explain_ground_truth.py scores.
         self.logit_scale = float(patch_size if logit_scale is None else logit_scale)
 
     def forward(
