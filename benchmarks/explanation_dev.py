@@ -177,13 +177,13 @@ def round2_decision(met: pd.DataFrame) -> str:
     halves = met.assign(seeds=np.where(met["seed"] < 15, "5-14", "15-24"))
     counts = halves.groupby(["candidate", "seeds"], sort=False)["n_met"].sum().unstack()
     incumbent, *challengers = list(dict.fromkeys(met["candidate"]))
+    both_halves = set(counts.columns) == {"5-14", "15-24"}
     qualified = [name for name in challengers
-                 if set(counts.columns) == {"5-14", "15-24"}
-                 and (counts.loc[name] > counts.loc[incumbent]).all()]
+                 if both_halves and (counts.loc[name] > counts.loc[incumbent]).all()]
     winner = max(qualified, key=lambda name: counts.loc[name].sum(), default=incumbent)
     per_half = "; ".join(f"{name}: {counts.loc[name, '5-14']} on seeds 5-14, "
                          f"{counts.loc[name, '15-24']} on 15-24" for name in counts.index
-                         ) if set(counts.columns) == {"5-14", "15-24"} else "one half only"
+                         ) if both_halves else "one half only"
     return (f"a challenger replaces the incumbent ({incumbent}) only if it meets more cases "
             f"on seeds 5-14 and on seeds 15-24 ({per_half}): **{winner}**.")
 
