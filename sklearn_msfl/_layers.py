@@ -125,6 +125,11 @@ class FeatureAttention(nn.Module):
         Factor of the scores before the cap; ``patch_size`` by default, so that
         the features of a step separate within the default training, even a
         short one.
+    value_term : bool, default=True
+        Whether a feature's score depends on its value in the utterance (the
+        ``u^T x W_sj`` part of ``u^T e``). Without it the score is the
+        feature's own (``u^T b_sj + p_sj``): the weights within a step are the
+        same for every utterance, a learnt importance of each feature.
 
     Examples
     --------
@@ -138,8 +143,10 @@ class FeatureAttention(nn.Module):
     """
 
     def __init__(self, n_steps: int, patch_size: int, embedding_dim: int,
-                 max_score: float | None = None, logit_scale: float | None = None):
+                 max_score: float | None = None, logit_scale: float | None = None,
+                 value_term: bool = True):
         super().__init__()
+        self.value_term = bool(value_term)
         self.score = nn.Linear(embedding_dim, 1, bias=False)
         # Uniform weights at the start: a feature gains weight only as training finds
         # it useful, instead of the features a random scorer happened to favour.
@@ -169,11 +176,13 @@ class FeatureAttention(nn.Module):
         weights ``(batch, n_steps, patch_size)`` (zero on padding, one per step).
         """
         # u^T (x W + b) = x (u^T W) + u^T b, for every feature at once.
-        slope = self.score(embed.weight).squeeze(-1)
-        prior = self.score(embed.bias).squeeze(-1) + self.prior
-        scores = self.logit_scale * (patches * slope + prior)
+        scores = self.score(embed.bias).squeeze(-1) + self.prior
+        if self.value_term:
+            scores = patches * self.score(embed.weight).squeeze(-1) + scores
+        scores = self.logit_scale * scores
         scores = self.max_score * torch.tanh(scores / self.max_score)
         weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+        weights = weights.expand_as(patches)
         # k * alpha: uniform weights give the sum of the step's k embeddings, the scale
         # of a linear map of the whole patch (a plain average shrank the LSTM's inputs
         # by 1/k and cost 20 points of UAR on the synthetic corpus).

@@ -406,6 +406,10 @@ def test_explanation_dev_candidates_reach_the_network(explanation_dev):
     with explanation_dev.scaled_feature_attention(None):
         assert scale() == default
     assert scale() == default
+    with explanation_dev.scaled_feature_attention({"value_term": False}):
+        net = MSFLNetwork(n_features=40, n_classes=[2], patch_size=8, embedding="per_feature")
+        assert not net.feature_attention.value_term
+        assert net.feature_attention.logit_scale == 8.0
 
 
 def test_explanation_dev_report_counts_cases_and_breaks_ties_on_more_seeds(explanation_dev):
@@ -444,3 +448,52 @@ def test_explanation_dev_round2_needs_a_win_on_both_seed_halves(explanation_dev)
     report = explanation_dev.report(table(
         {"2 ln k": (False, False), "k": (True, False), "20 ln k": (False, False)}), args)
     assert "**2 ln k**" in report
+
+def test_explanation_dev_round3_is_judged_by_round2s_rule(explanation_dev):
+    args = explanation_dev.parse_args(["--round", "3", "--seeds", "5", "15"])
+    assert args.candidates == ["k", "k, no value term"]
+    assert explanation_dev.parse_args(["--round", "3"]).seeds == list(range(5, 25))
+
+    def table(met_by_candidate):
+        return pd.DataFrame([
+            {"candidate": name, "feature_set": "IS10", "seed": seed, "shared cue": "met",
+             "own cues": "met" if met[i] else "no: qab's tilt 1.00, qaa's model 1.10",
+             "concentration": 1.0, "seconds": 1.0}
+            for name, met in met_by_candidate.items() for i, seed in enumerate((5, 15))])
+
+    assert "**k, no value term**" in explanation_dev.report(
+        table({"k": (False, False), "k, no value term": (True, True)}), args)
+    assert "**k**" in explanation_dev.report(
+        table({"k": (False, True), "k, no value term": (True, True)}), args)
+
+
+def test_explanation_dev_summary_counts_each_case_once_and_gives_the_odds(tmp_path):
+    summary = load_script("explanation_dev_summary")
+    explanation_dev = load_script("explanation_dev")
+
+    def report(rows, name):
+        args = explanation_dev.parse_args(["--seeds", "5", "6"])
+        (tmp_path / name).write_text(explanation_dev.report(pd.DataFrame(rows), args))
+
+    def row(name, seed, shared, feature_set="IS10"):
+        return {"candidate": name, "feature_set": feature_set, "seed": seed,
+                "shared cue": "met" if shared else "no: pitch second", "own cues": "met",
+                "concentration": 1.0, "seconds": 1.0}
+
+    report([row("a", 5, False), row("a", 6, True), row("a", 5, True, "eGeMAPSv02")],
+           summary.REPORTS[0])
+    report([row("a", 5, True)], summary.REPORTS[2])  # a later round replaces seed 5's case
+    cases = summary.dev_cases(tmp_path)
+    assert len(cases) == 3 and cases["n_met"].tolist() == [2, 2, 2]
+    odds = summary.odds(cases, ("eGeMAPSv02", "IS10"), n_seeds=5)
+    assert odds.loc["a", "P(all 20)"] == 1.0
+    report([row("a", 5, False), row("a", 6, True)], summary.REPORTS[2])
+    odds = summary.odds(summary.dev_cases(tmp_path), ("eGeMAPSv02", "IS10"), n_seeds=5)
+    assert odds.loc["a", "rate IS10"] == 0.75
+    assert odds.loc["a", "expected of 20"] == 10 * (1.0 + 0.75)
+    assert odds.loc["a", "P(all 20)"] == pytest.approx(0.75 ** 10)
+    kinds = summary.failures(summary.dev_cases(tmp_path))
+    assert kinds.loc["shared cue: another family first", "a"] == 1  # "pitch second"
+    assert summary.failure_kind("own cues", "no: qab's tilt 1.12, qaa's model 1.15") == (
+        "own cue: tilt")
+    assert summary.failure_kind("shared cue", "met") is None

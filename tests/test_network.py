@@ -75,6 +75,20 @@ def test_two_level_attention_gives_every_feature_its_own_weight():
     assert torch.all(within[:, 2, 2:] == 0)  # padding of the last step
 
 
+@pytest.mark.parametrize("value_term", [True, False])
+def test_feature_attention_depends_on_the_values_only_with_the_value_term(value_term):
+    net = small_net(embedding="per_feature", patch_size=4)
+    attend = net.feature_attention
+    attend.value_term = value_term
+    torch.nn.init.normal_(attend.score.weight)
+    torch.nn.init.normal_(attend.prior)
+    _, within = net.step_inputs(torch.randn(5, 10))
+    assert torch.allclose(within.sum(dim=2), torch.ones(5, 3))
+    same_for_every_utterance = torch.allclose(within, within[:1].expand_as(within))
+    assert same_for_every_utterance != value_term
+    assert len(torch.unique(within[0, :2])) == 8  # still one weight per feature
+
+
 @pytest.mark.parametrize(
     "params, level",
     [(dict(embedding="shared", patch_size=3), "step"),
