@@ -98,7 +98,7 @@ def _twenty_ln_k(k: int) -> float:
 
 
 #: logit_scale of FeatureAttention per candidate: a constant, or a rule of the step's
-#: feature count k. The incumbent of each round comes first (it wins ties).
+#: feature count k (rounds 1, 2). The incumbent of each round comes first (it wins ties).
 CANDIDATES = {"1 (unscaled)": 1.0, "2 ln k": _two_ln_k, "10": 10.0, "20": 20.0}
 ROUND2_CANDIDATES = {"2 ln k": _two_ln_k, "k": _linear_k, "20 ln k": _twenty_ln_k}
 #: Round 3: other FeatureAttention arguments than the scale (a dict of them).
@@ -117,32 +117,32 @@ def ground_truth_module():
 
 
 @contextlib.contextmanager
-def scaled_feature_attention(logit_scale):
-    """Networks built inside get FeatureAttention(logit_scale=...): a constant, a rule of
-    the step's feature count (called with it), None for the library's default, or a dict
-    of other FeatureAttention arguments (round 3)."""
+def feature_attention_variant(variant):
+    """Networks built inside get a FeatureAttention variant: a ``logit_scale`` constant, a
+    rule of the step's feature count (called with it), a dict of FeatureAttention
+    arguments (round 3), or None for the library's default."""
     from sklearn_msfl import network
 
     default = network.FeatureAttention
 
     def with_rule(n_steps, patch_size, *args, **kwargs):
-        return default(n_steps, patch_size, *args, logit_scale=logit_scale(patch_size), **kwargs)
+        return default(n_steps, patch_size, *args, logit_scale=variant(patch_size), **kwargs)
 
-    if isinstance(logit_scale, dict):
-        network.FeatureAttention = functools.partial(default, **logit_scale)
-    elif callable(logit_scale):
+    if isinstance(variant, dict):
+        network.FeatureAttention = functools.partial(default, **variant)
+    elif callable(variant):
         network.FeatureAttention = with_rule
-    elif logit_scale is not None:
-        network.FeatureAttention = functools.partial(default, logit_scale=logit_scale)
+    elif variant is not None:
+        network.FeatureAttention = functools.partial(default, logit_scale=variant)
     try:
         yield
     finally:
         network.FeatureAttention = default
 
 
-def explain_with_scale(logit_scale, task, initialisation, seed, features, labels):
-    """The test's explain_one, with FeatureAttention's scores scaled by ``logit_scale``."""
-    with scaled_feature_attention(logit_scale):
+def explain_with_variant(variant, task, initialisation, seed, features, labels):
+    """The test's explain_one with a FeatureAttention variant (feature_attention_variant)."""
+    with feature_attention_variant(variant):
         model, ranking = ground_truth_module().explain_one(
             task, initialisation, seed, features, labels)
     return task, concentration(model, features) if model is not None else None, ranking
@@ -168,13 +168,13 @@ def synthetic_features(feature_set: str, seed: int, n_jobs: int):
     return features, labels
 
 
-def run_case(logit_scale, feature_set, seed, features, labels, n_jobs) -> dict:
+def run_case(variant, feature_set, seed, features, labels, n_jobs) -> dict:
     """Both checks of one (candidate, feature set, seed), fits ``n_jobs`` at a time."""
     gt = ground_truth_module()
     jobs = [(task, i) for task in TASKS for i in range(gt.N_INITIALISATIONS)]
     start = time.perf_counter()
     outputs = Parallel(n_jobs=n_jobs)(
-        delayed(explain_with_scale)(logit_scale, task, i, seed, features, labels)
+        delayed(explain_with_variant)(variant, task, i, seed, features, labels)
         for task, i in jobs)
     rankings = {task: [ranking for name, _, ranking in outputs if name == task] for task in TASKS}
     shared = gt.shared_cue_failure(rankings["multilingual"])
@@ -266,7 +266,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         default=None,
                         metavar="NAME", help="candidates (default all of the round's)")
     parser.add_argument("--report", default=None,
-                        help=f"report file name (default {REPORT_NAME}, round 2 {ROUND2_REPORT})")
+                        help=f"report file name (default {REPORT_NAME}, round 2 {ROUND2_REPORT}, "
+                             f"round 3 {ROUND3_REPORT})")
     parser.add_argument("--n-jobs", type=int, default=2, help="fits at a time (default 2)")
     args = parser.parse_args(argv)
     args.command = shlex.join(["python", "benchmarks/explanation_dev.py",

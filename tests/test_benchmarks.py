@@ -399,14 +399,14 @@ def test_explanation_dev_candidates_reach_the_network(explanation_dev):
 
     default = scale()
     assert default == 8.0  # the step's feature count
-    with explanation_dev.scaled_feature_attention(20.0):
+    with explanation_dev.feature_attention_variant(20.0):
         assert scale() == 20.0
-    with explanation_dev.scaled_feature_attention(lambda k: 3.0 * k):
+    with explanation_dev.feature_attention_variant(lambda k: 3.0 * k):
         assert scale() == 24.0
-    with explanation_dev.scaled_feature_attention(None):
+    with explanation_dev.feature_attention_variant(None):
         assert scale() == default
     assert scale() == default
-    with explanation_dev.scaled_feature_attention({"value_term": False}):
+    with explanation_dev.feature_attention_variant({"value_term": False}):
         net = MSFLNetwork(n_features=40, n_classes=[2], patch_size=8, embedding="per_feature")
         assert not net.feature_attention.value_term
         assert net.feature_attention.logit_scale == 8.0
