@@ -299,10 +299,16 @@ class ModelRun:
     corpus_set: str = ""
 
 
-def restrict_folds(folds, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The folds restricted to ``rows``, as positions within ``rows``."""
-    return [(np.flatnonzero(np.isin(rows, train)), np.flatnonzero(np.isin(rows, test)))
-            for train, test in folds]
+def restrict_folds(folds, rows: np.ndarray) -> tuple[list[int], list[tuple[np.ndarray, np.ndarray]]]:
+    """The folds restricted to ``rows``, as positions within ``rows``, and their numbers.
+
+    A fold that tests none of ``rows`` is left out: a corpus with fewer speakers than folds
+    (SAVEE: 4 speakers, 5 folds) has nothing to predict there.
+    """
+    restricted = [(np.flatnonzero(np.isin(rows, train)), np.flatnonzero(np.isin(rows, test)))
+                  for train, test in folds]
+    kept = [number for number, (_, test) in enumerate(restricted) if len(test)]
+    return kept, [restricted[number] for number in kept]
 
 
 def run_model(name, config, data, folds, settings, *, keep_fitted, n_jobs, verbose) -> ModelRun:
@@ -316,20 +322,24 @@ def run_model(name, config, data, folds, settings, *, keep_fitted, n_jobs, verbo
         y = y.iloc[:, 0]
     predictions, times, fitted = [], [], []
     for rows in parts:
+        numbers, part_folds = (restrict_folds(folds, rows) if len(parts) > 1
+                               else (list(range(len(folds))), folds))
         result = evaluate(
             {name: config.factory(settings)},
             data.X.iloc[rows],
             y.iloc[rows],
             languages=languages[rows],
-            cv=restrict_folds(folds, rows) if len(parts) > 1 else folds,
+            cv=part_folds,
             n_jobs=n_jobs,
             verbose=verbose,
             return_estimators=keep_fitted,
         )
         part = result.predictions.copy()
         part["sample"] = rows[part["sample"].to_numpy()]
+        part["fold"] = np.asarray(numbers)[part["fold"].to_numpy()]
         predictions.append(part)
-        overall = result.scores[result.scores["language"] == ALL]
+        overall = result.scores[result.scores["language"] == ALL].copy()
+        overall["fold"] = np.asarray(numbers)[overall["fold"].to_numpy()]
         times.append(overall[["fold", "fit_time", "predict_time"]])
         if keep_fitted:
             fitted = result.estimators[name]

@@ -42,6 +42,16 @@ def run_script(name, *args, timeout=240):
 
 
 # ---------------------------------------------------------------------------- multilingual_ser
+def test_restrict_folds_skips_folds_without_test_rows_and_keeps_their_numbers(multilingual):
+    folds = [(np.array([2, 3, 4]), np.array([0, 1])), (np.array([0, 1, 4]), np.array([2, 3])),
+             (np.array([0, 1, 2, 3]), np.array([4]))]
+    rows = np.array([0, 1, 4])  # a corpus none of whose rows fold 1 tests
+    numbers, restricted = multilingual.restrict_folds(folds, rows)
+    assert numbers == [0, 2]
+    assert [(train.tolist(), test.tolist()) for train, test in restricted] == [
+        ([2], [0, 1]), ([0, 1], [2])]
+
+
 @pytest.mark.corpora
 @pytest.mark.slow
 def test_multilingual_quick_run_scores_every_model(multilingual, corpora_dir, tmp_path):
