@@ -299,7 +299,9 @@ class ModelRun:
     corpus_set: str = ""
 
 
-def restrict_folds(folds, rows: np.ndarray) -> tuple[list[int], list[tuple[np.ndarray, np.ndarray]]]:
+def restrict_folds(
+    folds, rows: np.ndarray
+) -> tuple[list[int], list[tuple[np.ndarray, np.ndarray]]]:
     """The folds restricted to ``rows``, as positions within ``rows``, and their numbers.
 
     A fold that tests none of ``rows`` is left out: a corpus with fewer speakers than folds
