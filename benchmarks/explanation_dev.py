@@ -105,6 +105,8 @@ ROUND2_CANDIDATES = {"2 ln k": _two_ln_k, "k": _linear_k, "20 ln k": _twenty_ln_
 ROUND3_CANDIDATES = {"k": {}, "k, no value term": {"value_term": False}}
 ROUNDS = {1: CANDIDATES, 2: ROUND2_CANDIDATES, 3: ROUND3_CANDIDATES}
 TASKS = ("multilingual", "monolingual")
+#: The two checks of a case, columns of the report's table ("met" or why not).
+CHECKS = ("shared cue", "own cues")
 
 
 def ground_truth_module():
@@ -205,9 +207,13 @@ def round2_decision(met: pd.DataFrame) -> str:
             f"on seeds 5-14 and on seeds 15-24 ({per_half}): **{winner}**.")
 
 
+def cases_met(table: pd.DataFrame) -> pd.Series:
+    """How many of its two checks each row (candidate, feature set, seed) meets."""
+    return sum((table[check] == "met").astype(int) for check in CHECKS)
+
+
 def report(table: pd.DataFrame, args) -> str:
-    met = table.assign(
-        n_met=(table["shared cue"] == "met").astype(int) + (table["own cues"] == "met"))
+    met = table.assign(n_met=cases_met(table))
     totals = met.groupby(["candidate", "feature_set"], sort=False)["n_met"].sum().unstack()
     totals["all"] = totals.sum(axis=1)
     n_cases = 2 * len(args.seeds)

@@ -26,13 +26,12 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from explanation_dev import RESULTS_DIR, ground_truth_module  # noqa: E402
+from explanation_dev import CHECKS, RESULTS_DIR, cases_met, ground_truth_module  # noqa: E402
 
 #: The reports in the order they were run (a later report's case replaces an earlier one).
 REPORTS = ("explanation_dev.md", "explanation_dev_tiebreak.md", "explanation_dev_round2.md",
            "explanation_dev_round3.md")
 SUMMARY = "explanation_dev_summary.md"
-CHECKS = ("shared cue", "own cues")
 
 
 def every_case_table(text: str) -> pd.DataFrame:
@@ -52,12 +51,13 @@ def every_case_table(text: str) -> pd.DataFrame:
 
 
 def dev_cases(results_dir: Path = RESULTS_DIR) -> pd.DataFrame:
-    """One row per (candidate, feature set, seed) over the committed reports, latest first."""
+    """One row per (candidate, feature set, seed) over the committed reports; a case run in
+    several rounds keeps the latest round's outcome."""
     tables = [every_case_table((results_dir / name).read_text())
               for name in REPORTS if (results_dir / name).exists()]
     cases = pd.concat(tables, ignore_index=True)
     cases = cases.drop_duplicates(["candidate", "feature_set", "seed"], keep="last")
-    cases["n_met"] = sum((cases[check] == "met").astype(int) for check in CHECKS)
+    cases["n_met"] = cases_met(cases)
     return cases
 
 

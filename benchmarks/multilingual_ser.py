@@ -324,8 +324,9 @@ def run_model(name, config, data, folds, settings, *, keep_fitted, n_jobs, verbo
         y = y.iloc[:, 0]
     predictions, times, fitted = [], [], []
     for rows in parts:
-        numbers, part_folds = (restrict_folds(folds, rows) if len(parts) > 1
-                               else (list(range(len(folds))), folds))
+        # Pooled: rows are all rows, and every fold keeps its number and positions.
+        numbers, part_folds = restrict_folds(folds, rows)
+        numbers = np.asarray(numbers)
         result = evaluate(
             {name: config.factory(settings)},
             data.X.iloc[rows],
@@ -338,10 +339,10 @@ def run_model(name, config, data, folds, settings, *, keep_fitted, n_jobs, verbo
         )
         part = result.predictions.copy()
         part["sample"] = rows[part["sample"].to_numpy()]
-        part["fold"] = np.asarray(numbers)[part["fold"].to_numpy()]
+        part["fold"] = numbers[part["fold"].to_numpy()]
         predictions.append(part)
         overall = result.scores[result.scores["language"] == ALL].copy()
-        overall["fold"] = np.asarray(numbers)[overall["fold"].to_numpy()]
+        overall["fold"] = numbers[overall["fold"].to_numpy()]
         times.append(overall[["fold", "fit_time", "predict_time"]])
         if keep_fitted:
             fitted = result.estimators[name]

@@ -459,6 +459,7 @@ def test_explanation_dev_round2_needs_a_win_on_both_seed_halves(explanation_dev)
         {"2 ln k": (False, False), "k": (True, False), "20 ln k": (False, False)}), args)
     assert "**2 ln k**" in report
 
+
 def test_explanation_dev_round3_is_judged_by_round2s_rule(explanation_dev):
     args = explanation_dev.parse_args(["--round", "3", "--seeds", "5", "15"])
     assert args.candidates == ["k", "k, no value term"]
