@@ -2,7 +2,7 @@
 
 The ground-truth tests (``tests/test_explain_ground_truth.py``) score the explanation of a
 default model on synthetic corpora of seeds 0-4. The one network setting chosen for the
-explanation, the factor of :class:`~sklearn_msfl.network.FeatureAttention`'s scores
+explanation, the factor of :class:`~sklearn_msfl.msfl.FeatureAttention`'s scores
 (``logit_scale``), was chosen here, on other seeds (5-9 by default), with the tests' own
 corpus settings and checks (imported from the test module, not copied):
 
@@ -123,7 +123,7 @@ def feature_attention_variant(variant):
     """Networks built inside get a FeatureAttention variant: a ``logit_scale`` constant, a
     rule of the step's feature count (called with it), a dict of FeatureAttention
     arguments (round 3), or None for the library's default."""
-    from sklearn_msfl import network
+    from sklearn_msfl.msfl import _network as network
 
     default = network.FeatureAttention
 

@@ -78,11 +78,11 @@ from sklearn_msfl.baselines import (  # noqa: F401  (InnerSpeakerKFold: the benc
 )
 from sklearn_msfl.corpora import (DEFAULT_EMOTIONS, default_corpora_dir, load_corpora,
                                   subset_speakers)
-from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.evaluation import EvaluationResult, PairedComparison, evaluate
 from sklearn_msfl.features import OpenSmileTransformer
 from sklearn_msfl.metrics import ALL, score_predictions
 from sklearn_msfl.model_selection import CorpusSpeakerKFold, LeaveOneCorpusOut
+from sklearn_msfl.msfl import MultitaskSERClassifier
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"

@@ -56,11 +56,11 @@ from sklearn.model_selection import cross_validate
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model  # noqa: E402  (shared by the benchmark scripts)
 
-from sklearn_msfl._threads import resolve_n_threads
 from sklearn_msfl.corpora import DEFAULT_EMOTIONS, default_corpora_dir, load_corpora
-from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.features import OpenSmileTransformer
 from sklearn_msfl.model_selection import CorpusSpeakerKFold
+from sklearn_msfl.msfl import MultitaskSERClassifier
+from sklearn_msfl.msfl._threads import resolve_n_threads
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "threads.md"
@@ -340,7 +340,7 @@ def render_report(args, data_info, rows, default_threads, loads, wall) -> str:
         "started by the script run through all busy measurements and are killed afterwards. "
         "Load is the 1-minute load average before -> after each measurement. "
         "*torch threads in fit* is what the estimator resolves under the caller's setting "
-        "(`sklearn_msfl._threads.resolve_n_threads`). The forced row trains "
+        "(`sklearn_msfl.msfl._threads.resolve_n_threads`). The forced row trains "
         f"{args.forced_epochs} epochs only (it is slow under load) and is compared per epoch "
         "(median of `history_[:, 'dur']`). One warm-up fit (1 epoch, 64 vectors) precedes "
         "all measurements.",

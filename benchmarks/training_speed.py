@@ -53,9 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model  # noqa: E402  (shared by the benchmark scripts)
 
 from sklearn_msfl.datasets import make_emotional_speech
-from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.features import OpenSmileTransformer
-from sklearn_msfl.network import MSFLNetwork
+from sklearn_msfl.msfl import MSFLNetwork, MultitaskSERClassifier
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "training_speed.md"

@@ -54,9 +54,9 @@ from sklearn_msfl.baselines import (  # noqa: E402
     make_msfl_pipeline,
     make_svm_baseline,
 )
-from sklearn_msfl.estimator import MultitaskSERClassifier  # noqa: E402
 from sklearn_msfl.evaluation import evaluate  # noqa: E402
 from sklearn_msfl.model_selection import CorpusSpeakerKFold  # noqa: E402
+from sklearn_msfl.msfl import MultitaskSERClassifier  # noqa: E402
 
 REPORT_NAME = "tuning.md"
 SCORES_NAME = "tuning_scores.csv"

@@ -92,7 +92,7 @@ def _resolve_package_alias(app, env, node, contnode):
 
     Docstrings and pages write ``sklearn_msfl.MultitaskSERClassifier`` (or, under
     ``currentmodule:: sklearn_msfl``, ``MultitaskSERClassifier.fit``); the API
-    reference documents it as ``sklearn_msfl.estimator.MultitaskSERClassifier``.
+    reference documents it as ``sklearn_msfl.msfl.MultitaskSERClassifier``.
     """
     if node.get("refdomain") != "py":
         return None

@@ -3,7 +3,7 @@ The MSFL network at a glance: the paper's form and the default
 ===============================================================
 
 :class:`~sklearn_msfl.MultitaskSERClassifier` builds one of two networks (the
-:class:`~sklearn_msfl.network.MSFLNetwork` module), chosen by
+:class:`~sklearn_msfl.msfl.MSFLNetwork` module), chosen by
 ``architecture``. This example draws both side by side.
 
 Both read one global openSMILE feature vector per utterance (e.g. the 1582 IS10

@@ -47,7 +47,6 @@ from sklearn.pipeline import Pipeline
 
 from sklearn_msfl.corpora import default_corpora_dir
 from sklearn_msfl.datasets import make_emotional_speech
-from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.explain import (
     compare_rankings,
     compare_with_permutation,
@@ -59,6 +58,7 @@ from sklearn_msfl.explain import (
     shared_features,
 )
 from sklearn_msfl.features import OpenSmileTransformer
+from sklearn_msfl.msfl import MultitaskSERClassifier
 
 pd.set_option("display.width", 140)
 pd.set_option("display.max_columns", 12)

@@ -109,7 +109,7 @@ def load_frame(root: Path | None, quick: bool) -> pd.DataFrame:
 
 
 def build_estimators(args: argparse.Namespace) -> dict:
-    from sklearn_msfl.estimator import MultitaskSERClassifier
+    from sklearn_msfl.msfl import MultitaskSERClassifier
 
     msfl_params = {"random_state": args.seed, **(QUICK_MSFL if args.quick else {})}
     if args.epochs is not None:

@@ -18,12 +18,12 @@ _PUBLIC = {
     # corpus normalisation
     "GroupStandardScaler": "preprocessing",
     # the method
-    "MSFLNetwork": "network",
-    "GradNorm": "gradnorm",
-    "EqualWeighting": "gradnorm",
-    "FixedWeighting": "gradnorm",
-    "make_loss_weighting": "gradnorm",
-    "MultitaskSERClassifier": "estimator",
+    "MSFLNetwork": "msfl",
+    "GradNorm": "msfl",
+    "EqualWeighting": "msfl",
+    "FixedWeighting": "msfl",
+    "make_loss_weighting": "msfl",
+    "MultitaskSERClassifier": "msfl",
     # metrics
     "uar_score": "metrics",
     "wa_score": "metrics",

@@ -2,7 +2,7 @@
 
 :func:`make_msfl_pipeline` is the recommended MSFL pipeline: the input normalisation chosen by
 the nested tuning protocol of ``benchmarks/tune.py`` (:data:`MSFL_NORMALISATION`), then
-:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` at its defaults.
+:class:`~sklearn_msfl.msfl.MultitaskSERClassifier` at its defaults.
 
 :func:`make_svm_baseline` is the SVM it is compared with. The benchmark and
 ``msfl evaluate --baseline svm`` build the same model here, so that a comparison on the
@@ -303,7 +303,7 @@ def make_msfl_pipeline(
     :class:`~sklearn_msfl.features.OpenSmileTransformer`), the input normalisation that the
     nested tuning protocol chose (:data:`MSFL_NORMALISATION`, see
     ``benchmarks/results/tuning.md``) and
-    :class:`~sklearn_msfl.estimator.MultitaskSERClassifier` at its defaults (``params``
+    :class:`~sklearn_msfl.msfl.MultitaskSERClassifier` at its defaults (``params``
     override them). Fit it like the estimator, on emotion and language columns.
 
     Parameters
@@ -319,7 +319,7 @@ def make_msfl_pipeline(
     preprocessing : sequence of transformers, default=()
         Steps before the normalisation.
     **params
-        Parameters of :class:`~sklearn_msfl.estimator.MultitaskSERClassifier`.
+        Parameters of :class:`~sklearn_msfl.msfl.MultitaskSERClassifier`.
 
     Returns
     -------
@@ -345,7 +345,7 @@ def make_msfl_pipeline(
     >>> [name for name, _ in make_msfl_pipeline(normalisation="global").steps]
     ['msfl']
     """
-    from .estimator import MultitaskSERClassifier  # torch is imported only when needed
+    from .msfl import MultitaskSERClassifier  # torch is imported only when needed
 
     normalisation = MSFL_NORMALISATION if normalisation is None else normalisation
     if normalisation not in NORMALISATIONS:

@@ -3,7 +3,7 @@
 SER papers report UAR (unweighted average recall: the mean of the per-class
 recalls, i.e. balanced accuracy) and WA (weighted accuracy: plain accuracy).
 The scorers here take a label array with one column per task, as
-:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` is fitted on, and score
+:class:`~sklearn_msfl.msfl.MultitaskSERClassifier` is fitted on, and score
 the main task only, so they plug into ``GridSearchCV(scoring=...)`` and
 ``cross_validate`` unchanged.
 """
@@ -69,7 +69,7 @@ def is_multitask(estimator) -> bool:
     >>> from sklearn.linear_model import LogisticRegression
     >>> is_multitask(LogisticRegression())
     False
-    >>> from sklearn_msfl.estimator import MultitaskSERClassifier
+    >>> from sklearn_msfl.msfl import MultitaskSERClassifier
     >>> is_multitask(MultitaskSERClassifier())
     True
     >>> from sklearn.model_selection import GridSearchCV

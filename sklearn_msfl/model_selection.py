@@ -27,10 +27,9 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
-from ._groups import (  # noqa: F401  (re-exported: the helpers lived here)
+from ._groups import (
     _HOW_TO_PASS,
     _check_n_splits,
-    _column,
     _corpus_and_speaker,
     _speaker_codes,
     _split_by_codes,

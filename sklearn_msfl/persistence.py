@@ -61,9 +61,9 @@ _WEIGHTS = "weights.pt"
 #: scikit-learn types). Anything else in a file is refused unless named in
 #: ``trusted``.
 TRUSTED_TYPES = (
-    "sklearn_msfl.estimator.MultitaskSERClassifier",
-    "sklearn_msfl.features.OpenSmileTransformer",
-    "sklearn_msfl._extraction.ExtractionSettings",
+    "sklearn_msfl.msfl._estimator.MultitaskSERClassifier",
+    "sklearn_msfl.features._transformer.OpenSmileTransformer",
+    "sklearn_msfl.features._extraction.ExtractionSettings",
     # A cache folder given as a Path (only a string is stored).
     "pathlib.PosixPath",
     "pathlib.WindowsPath",
@@ -146,20 +146,20 @@ def _estimators(model, types) -> Iterator:
 
 
 def _msfl_estimators(model) -> Iterator:
-    from .estimator import MultitaskSERClassifier
+    from .msfl import MultitaskSERClassifier
 
     return _estimators(model, MultitaskSERClassifier)
 
 
 def _package_estimators(model) -> Iterator:
-    from .estimator import MultitaskSERClassifier
+    from .msfl import MultitaskSERClassifier
     from .features import OpenSmileTransformer
 
     return _estimators(model, (MultitaskSERClassifier, OpenSmileTransformer))
 
 
 def _check_saveable(estimator) -> None:
-    from .gradnorm import LossWeighting
+    from .msfl import LossWeighting
 
     if isinstance(estimator.loss_weighting, LossWeighting):
         raise TypeError(
@@ -454,7 +454,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     """
     import torch
 
-    from ._training import _resolve_device  # torch is imported only when a model is loaded
+    from .msfl._net import _resolve_device  # torch is imported only when a model is loaded
 
     sio = _skops_io()
     from skops.io.exceptions import UntrustedTypesFoundException

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from sklearn_msfl import MultitaskSERClassifier
-from sklearn_msfl._architecture import ARCHITECTURES, resolve_architecture
-from sklearn_msfl.network import MSFLNetwork
+from sklearn_msfl.msfl import MSFLNetwork
+from sklearn_msfl.msfl._architecture import ARCHITECTURES, resolve_architecture
 
 N_FEATURES = 23
 

@@ -113,7 +113,7 @@ def test_search_inside_evaluate_never_sees_test_speakers(data, monkeypatch):
 # ---------------------------------------------------------------------------- MSFL pipeline
 def test_make_msfl_pipeline_is_the_tuned_preprocessing_and_the_defaults(data):
     from sklearn_msfl.baselines import MSFL_NORMALISATION, NORMALISATIONS, make_msfl_pipeline
-    from sklearn_msfl.estimator import MultitaskSERClassifier
+    from sklearn_msfl.msfl import MultitaskSERClassifier
 
     assert MSFL_NORMALISATION in NORMALISATIONS
     _, _, speakers = data

@@ -338,7 +338,7 @@ def test_training_speed_device_and_output_checks(training_speed):
 
 @pytest.mark.parametrize("patch_size", [4, "auto"])
 def test_plain_loop_trains_the_estimators_network(training_speed, patch_size):
-    from sklearn_msfl.estimator import MultitaskSERClassifier
+    from sklearn_msfl.msfl import MultitaskSERClassifier
 
     X, y = training_speed.make_data(32, 40)
     network = training_speed.build_network(40, patch_size)
@@ -400,7 +400,7 @@ def test_explanation_dev_never_uses_the_scored_seeds(explanation_dev):
 
 
 def test_explanation_dev_candidates_reach_the_network(explanation_dev):
-    from sklearn_msfl.network import MSFLNetwork
+    from sklearn_msfl.msfl import MSFLNetwork
 
     def scale():
         net = MSFLNetwork(n_features=40, n_classes=[2], patch_size=8, embedding="per_feature",

@@ -18,8 +18,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch import NeuralNet
 from skorch.exceptions import DeviceWarning
 
-from sklearn_msfl.estimator import MultitaskSERClassifier, default_task_names
 from sklearn_msfl.metrics import uar_scorer, wa_scorer
+from sklearn_msfl.msfl import MultitaskSERClassifier, default_task_names
 
 # Small and fast; lr is high so that a few epochs suffice for the sklearn checks
 # (check_classifiers_train wants > 83 % training accuracy on blobs).

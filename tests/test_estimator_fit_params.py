@@ -8,7 +8,8 @@ from sklearn.model_selection import GroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sklearn_msfl.estimator import MultitaskCrossEntropy, MultitaskSERClassifier, _HoldoutSplit
+from sklearn_msfl.msfl import MultitaskCrossEntropy, MultitaskSERClassifier
+from sklearn_msfl.msfl._net import _HoldoutSplit
 
 FAST = dict(hidden_size=8, shared_size=8, embedding_dim=4, patch_size=4, max_epochs=4,
             lr=0.02, device="cpu", random_state=0)

@@ -15,14 +15,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_msfl.corpora import DEFAULT_EMOTIONS
-from sklearn_msfl import evaluation
 from sklearn_msfl.evaluation import (
     EvaluationResult,
     PairedComparison,
     SpeakerDependentFoldsWarning,
-    _check_inner_cv,
+    _evaluate,
     evaluate,
 )
+from sklearn_msfl.evaluation._evaluate import _check_inner_cv
 
 # Tests that split by utterance on purpose (hand-made folds, KFold) need no warning each.
 pytestmark = pytest.mark.filterwarnings(
@@ -507,7 +507,7 @@ def test_end_to_end_on_real_corpora(real_subset):
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    from sklearn_msfl.estimator import MultitaskSERClassifier
+    from sklearn_msfl.msfl import MultitaskSERClassifier
 
     frame, X = real_subset
     assert X.shape == (len(frame), 1582)
@@ -712,7 +712,7 @@ class LoggingEcho(EchoClassifier):
 
 
 def test_progress_names_the_running_estimator_and_fold(monkeypatch):
-    monkeypatch.setattr(evaluation, "tqdm", RecordingBar)
+    monkeypatch.setattr(_evaluate, "tqdm", RecordingBar)
     EVENTS.clear()
     X = np.column_stack([np.zeros(12), np.arange(12)])
     evaluate({"fast": LoggingEcho(tag="fast"), "slow": LoggingEcho(tag="slow")}, X,

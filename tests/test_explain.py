@@ -9,7 +9,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.explain import (
     FUNCTIONAL_FAMILIES,
     AttentionLevelWarning,
@@ -26,6 +25,7 @@ from sklearn_msfl.explain import (
     shared_features,
     topk_overlap,
 )
+from sklearn_msfl.msfl import MultitaskSERClassifier
 
 
 def opensmile_names(feature_set):

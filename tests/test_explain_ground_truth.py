@@ -16,7 +16,6 @@ import pytest
 from joblib import Parallel, delayed
 
 from sklearn_msfl.datasets import CUE_FAMILIES, make_emotional_speech
-from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.explain import (
     compare_rankings,
     compare_with_permutation,
@@ -26,6 +25,7 @@ from sklearn_msfl.explain import (
     shared_features,
 )
 from sklearn_msfl.features import OpenSmileTransformer
+from sklearn_msfl.msfl import MultitaskSERClassifier
 
 pytestmark = [
     pytest.mark.slow,

@@ -22,8 +22,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-import sklearn_msfl._extraction as extraction
-import sklearn_msfl._progress as progress
+import sklearn_msfl.features._extraction as extraction
+import sklearn_msfl.features._progress as progress
 from sklearn_msfl.features import AudioError, AudioWarning, OpenSmileTransformer
 
 RATE = 16000
@@ -492,7 +492,7 @@ def test_cache_survives_a_new_process(wav_files, tmp_path):
     script = f"""
 import sys
 import numpy as np
-import sklearn_msfl._extraction as extraction
+import sklearn_msfl.features._extraction as extraction
 # Fresh loky workers only import this module: keeping scikit-learn out of it
 # saves about 2 s of start-up per worker.
 assert "sklearn" not in sys.modules

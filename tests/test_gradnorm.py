@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from sklearn_msfl.gradnorm import (
+from sklearn_msfl.msfl import (
     EqualWeighting,
     FixedWeighting,
     GradNorm,

@@ -115,7 +115,7 @@ def test_scorers_plug_into_grid_search():
 def test_unfitted_search_over_multitask_estimator_is_multitask():
     from sklearn.svm import SVC
 
-    from sklearn_msfl.estimator import MultitaskSERClassifier
+    from sklearn_msfl.msfl import MultitaskSERClassifier
 
     assert is_multitask(GridSearchCV(MultitaskSERClassifier(), {"dropout": [0.1, 0.2]}))
     assert not is_multitask(GridSearchCV(SVC(), {"C": [1, 10]}))
@@ -163,8 +163,8 @@ def test_score_predictions_per_group_and_language():
 def test_main_task_labels_follow_an_unfitted_estimators_main_task_parameter():
     import pandas as pd
 
-    from sklearn_msfl.estimator import MultitaskSERClassifier
     from sklearn_msfl.metrics import main_task_labels
+    from sklearn_msfl.msfl import MultitaskSERClassifier
 
     y = pd.DataFrame({"emotion": ["a", "b"], "language": ["de", "en"]})
     assert list(main_task_labels(MultitaskSERClassifier(main_task="language"), y)) == ["de", "en"]

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from sklearn_msfl.network import AttentionPooling, FeatureEmbedding, MSFLNetwork
+from sklearn_msfl.msfl import AttentionPooling, FeatureEmbedding, MSFLNetwork
 
 
 

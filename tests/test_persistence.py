@@ -14,8 +14,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from sklearn_msfl.estimator import MultitaskSERClassifier
 from sklearn_msfl.features import OpenSmileTransformer
+from sklearn_msfl.msfl import MultitaskSERClassifier
 
 pytest.importorskip("skops")
 
@@ -167,7 +167,7 @@ def test_untrusted_type_is_refused_unless_named(fitted_estimator, tmp_path):
 
 
 def test_trusted_types_are_an_explicit_short_list():
-    assert "sklearn_msfl.estimator.MultitaskSERClassifier" in TRUSTED_TYPES
+    assert "sklearn_msfl.msfl._estimator.MultitaskSERClassifier" in TRUSTED_TYPES
     assert not any(name.startswith(("torch", "skorch", "builtins")) for name in TRUSTED_TYPES)
 
 
@@ -266,7 +266,7 @@ def test_newer_format_is_refused_and_other_versions_warn(fitted_estimator, tmp_p
 
 
 def test_loss_weighting_instance_cannot_be_saved(tmp_path):
-    from sklearn_msfl.gradnorm import GradNorm
+    from sklearn_msfl.msfl import GradNorm
 
     clf = MultitaskSERClassifier(loss_weighting=GradNorm(["emotion", "language"]))
     with pytest.raises(TypeError, match="loss_weighting='gradnorm'"):

@@ -15,10 +15,9 @@ import pytest
 import soundfile
 from sklearn.model_selection import GroupKFold, cross_validate
 
-from sklearn_msfl import _extraction
-from sklearn_msfl.estimator import MultitaskSERClassifier
-from sklearn_msfl.features import AudioError, AudioWarning, OpenSmileTransformer
+from sklearn_msfl.features import AudioError, AudioWarning, OpenSmileTransformer, _extraction
 from sklearn_msfl.metrics import uar_scorer
+from sklearn_msfl.msfl import MultitaskSERClassifier
 
 FAST = dict(hidden_size=4, shared_size=4, embedding_dim=4, patch_size=2, max_epochs=2,
             device="cpu", random_state=0)

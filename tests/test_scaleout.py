@@ -15,11 +15,10 @@ import soundfile
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
-from sklearn_msfl import _extraction
 from sklearn_msfl.datasets import make_emotional_speech
-from sklearn_msfl.estimator import MultitaskSERClassifier
-from sklearn_msfl.features import OpenSmileTransformer
+from sklearn_msfl.features import OpenSmileTransformer, _extraction
 from sklearn_msfl.metrics import uar_scorer
+from sklearn_msfl.msfl import MultitaskSERClassifier
 
 distributed = pytest.importorskip("dask.distributed")
 

@@ -9,8 +9,8 @@ from sklearn.model_selection import cross_validate
 from threadpoolctl import threadpool_limits
 
 from sklearn_msfl import MultitaskSERClassifier
-from sklearn_msfl._threads import resolve_n_threads, torch_threads
-from sklearn_msfl.estimator import _MultitaskNet
+from sklearn_msfl.msfl._net import _MultitaskNet
+from sklearn_msfl.msfl._threads import resolve_n_threads, torch_threads
 
 SMALL = dict(hidden_size=4, shared_size=4, embedding_dim=4, max_epochs=2, random_state=0)
 

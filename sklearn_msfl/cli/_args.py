@@ -6,7 +6,7 @@ import ast
 import sys
 from pathlib import Path
 
-from .._audio_files import AUDIO_EXTENSIONS, find_audio_files
+from ..features._audio_files import AUDIO_EXTENSIONS, find_audio_files
 
 
 EXIT_OK = 0
@@ -51,7 +51,7 @@ def _parse_value(text: str):
 
 
 def _estimator_params(args) -> dict:
-    from ..estimator import MultitaskSERClassifier
+    from ..msfl import MultitaskSERClassifier
 
     valid = MultitaskSERClassifier().get_params()
     params = {}

@@ -53,7 +53,7 @@ def _cmd_train(args) -> int:
     """``msfl train``: fit MultitaskSERClassifier and save it (with its extractor)."""
     from sklearn.pipeline import Pipeline
 
-    from ..estimator import MultitaskSERClassifier
+    from ..msfl import MultitaskSERClassifier
     from ..persistence import save_model
 
     params = _estimator_params(args)
@@ -99,7 +99,7 @@ def _cmd_evaluate(args) -> int:
     import pandas as pd
 
     from ..baselines import make_svm_baseline
-    from ..estimator import MultitaskSERClassifier
+    from ..msfl import MultitaskSERClassifier
     from ..evaluation import evaluate
     from ..model_selection import CorpusSpeakerKFold
 

@@ -6,7 +6,7 @@ import argparse
 import textwrap
 
 from .. import __version__
-from .._audio_files import AUDIO_EXTENSIONS
+from ..features._audio_files import AUDIO_EXTENSIONS
 from ._args import PROG
 from ._commands import _cmd_evaluate, _cmd_explain, _cmd_extract, _cmd_predict, _cmd_train
 

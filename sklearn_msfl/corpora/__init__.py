@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import warnings
 
-from .._audio_files import AUDIO_EXTENSIONS
+from ..features._audio_files import AUDIO_EXTENSIONS
 from . import _collection, _naming
 from ._collection import default_corpora_dir, load_corpora, load_corpus, subset_speakers
 from ._loaders import (

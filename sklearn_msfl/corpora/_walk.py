@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._audio_files import AUDIO_EXTENSIONS, find_audio_files
+from ..features._audio_files import AUDIO_EXTENSIONS, find_audio_files
 from ._naming import _PARSERS
 
 

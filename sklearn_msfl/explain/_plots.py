@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._plotting import annotated_heatmap as _annotated_matrix, import_pyplot
+from ..evaluation._plotting import annotated_heatmap as _annotated_matrix, import_pyplot
 from ._comparisons import _LEVELS, _as_tidy, family_weights, topk_overlap
 from ._families import FUNCTIONAL_FAMILIES, LLD_FAMILIES, feature_families
 from ._rankings import GROUP

@@ -32,8 +32,8 @@ from tqdm.auto import tqdm
 
 from ._paired import PairedComparison
 from ._report import EvaluationResult
-from .metrics import ALL, _is_search, final_estimator, is_multitask, main_task_labels
-from .metrics import score_predictions
+from ..metrics import ALL, _is_search, final_estimator, is_multitask, main_task_labels
+from ..metrics import score_predictions
 
 __all__ = ["evaluate", "EvaluationResult", "PairedComparison", "SpeakerDependentFoldsWarning"]
 
@@ -124,7 +124,7 @@ def _default_cv(n_splits: int, X, groups):
     columns of a DataFrame ``X``) give folds within each corpus; speakers alone
     give :class:`~sklearn.model_selection.GroupKFold`. Without speakers: an error.
     """
-    from .model_selection import CorpusSpeakerKFold
+    from ..model_selection import CorpusSpeakerKFold
 
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame()
     if groups is None:

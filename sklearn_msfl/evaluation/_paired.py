@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .metrics import ALL
+from ..metrics import ALL
 
 
 T_TESTS = ("corrected", "plain")

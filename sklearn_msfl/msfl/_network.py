@@ -19,18 +19,15 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-# The attention modules and the gradient reversal live in _layers; they are documented here.
 from ._layers import (
     ATTENTION_SCORE_CAP,
     AttentionPooling,
     FeatureAttention,
     FeatureEmbedding,
     GradientReversal,
-    _ReverseGradient,  # noqa: F401
 )
 
-__all__ = ["AttentionPooling", "FeatureAttention", "FeatureEmbedding", "GradientReversal",
-           "MSFLNetwork"]
+__all__ = ["MSFLNetwork"]
 
 EMBEDDINGS = ("shared", "per_feature")
 POOLINGS = ("attention", "mean")

@@ -1,7 +1,7 @@
 """The skorch training machinery of MultitaskSERClassifier: criterion, hold-out, seeding, device.
 
 :class:`_MultitaskNet` is the skorch ``NeuralNet`` that
-:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` trains: one loss per task
+:class:`~sklearn_msfl.msfl.MultitaskSERClassifier` trains: one loss per task
 (:class:`MultitaskCrossEntropy`), combined by a loss weighting (GradNorm or a
 constant one); :class:`_HoldoutSplit` is its early-stopping hold-out, and
 :class:`_SeededTorch` seeds torch for one fit.
@@ -20,7 +20,7 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from .gradnorm import make_loss_weighting
+from ._gradnorm import make_loss_weighting
 
 __all__ = ["MultitaskCrossEntropy"]
 

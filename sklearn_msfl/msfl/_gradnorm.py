@@ -42,7 +42,7 @@ class LossWeighting:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_msfl.gradnorm import LossWeighting
+    >>> from sklearn_msfl.msfl import LossWeighting
     >>> weighting = LossWeighting(["emotion", "language"])
     >>> weighting.n_tasks, weighting.get_weights()
     (2, {'emotion': 1.0, 'language': 1.0})

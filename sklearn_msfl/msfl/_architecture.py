@@ -1,6 +1,6 @@
 """Network architectures of the estimator: MSFL's default form and the paper's, resolved.
 
-:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` takes an
+:class:`~sklearn_msfl.msfl.MultitaskSERClassifier` takes an
 ``architecture`` and four structural parameters that default to None, meaning
 "what the architecture says". This module holds the two architectures, fills in
 the structural parameters and rejects combinations that do not make a coherent

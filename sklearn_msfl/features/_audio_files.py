@@ -22,7 +22,7 @@ def is_audio_name(name: str | os.PathLike) -> bool:
 
     Examples
     --------
-    >>> from sklearn_msfl._audio_files import is_audio_name
+    >>> from sklearn_msfl.features._audio_files import is_audio_name
     >>> [is_audio_name(name) for name in ["a.WAV", "b.mp3", "._a.wav", "notes.txt"]]
     [True, True, False, False]
     """
@@ -37,7 +37,7 @@ def find_audio_files(root: str | os.PathLike) -> list[Path]:
     --------
     >>> from pathlib import Path
     >>> from tempfile import TemporaryDirectory
-    >>> from sklearn_msfl._audio_files import find_audio_files
+    >>> from sklearn_msfl.features._audio_files import find_audio_files
     >>> with TemporaryDirectory() as root:
     ...     for name in ["b/2.ogg", "a.flac", ".cache/3.wav", "README.md"]:
     ...         (Path(root) / name).parent.mkdir(exist_ok=True)

@@ -4,7 +4,7 @@
 one row of openSMILE functionals per item, so that feature extraction can sit
 at the start of a :class:`~sklearn.pipeline.Pipeline` and be cross-validated
 together with the model. The per-item work (reading, downmixing, resampling,
-hashing, caching, extraction) lives in :mod:`sklearn_msfl._extraction`, which
+hashing, caching, extraction) lives in :mod:`sklearn_msfl.features._extraction`, which
 joblib worker processes import without paying for scikit-learn.
 """
 

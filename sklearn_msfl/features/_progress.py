@@ -9,7 +9,7 @@ wait more than about a second in silence. The durations come from file
 headers and signal lengths: deciding costs far less than extracting.
 
 This module runs in the parent process only; the joblib tasks themselves live
-in :mod:`sklearn_msfl._extraction`, which worker processes import cheaply.
+in :mod:`sklearn_msfl.features._extraction`, which worker processes import cheaply.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """How MultitaskSERClassifier fits: parameter constraints, training loop, the skorch nets.
 
 :class:`_MultitaskFitting` is a mixin of
-:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` with the private methods
+:class:`~sklearn_msfl.msfl.MultitaskSERClassifier` with the private methods
 behind ``fit``: checking the features and tasks, resolving the architecture, and
-building and training one :class:`~sklearn_msfl._training._MultitaskNet` per
+building and training one :class:`~sklearn_msfl.msfl._net._MultitaskNet` per
 ensemble member.
 """
 
@@ -35,11 +35,9 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import EarlyStopping, LRScheduler
 
-from .gradnorm import make_loss_weighting
 from ._architecture import ARCHITECTURES, resolve_architecture
-from ._targets import _encode_targets, _targets_by_task, _where_not_finite
-from ._threads import torch_threads
-from ._training import (
+from ._gradnorm import make_loss_weighting
+from ._net import (
     MultitaskCrossEntropy,
     _HoldoutSplit,
     _MultitaskNet,
@@ -47,7 +45,9 @@ from ._training import (
     _SeededTorch,
     _silent,
 )
-from .network import MSFLNetwork
+from ._network import MSFLNetwork
+from ._targets import _encode_targets, _targets_by_task, _where_not_finite
+from ._threads import torch_threads
 
 # Standardised features are clipped to this many standard deviations, so that an
 # outlier at prediction time cannot saturate the LSTM gates.

@@ -45,7 +45,7 @@ def annotated_heatmap(ax, matrix, fmt, cmap, colorbar_label=None, *, vmin=None, 
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import pandas as pd
-    >>> from sklearn_msfl._plotting import annotated_heatmap, import_pyplot
+    >>> from sklearn_msfl.evaluation._plotting import annotated_heatmap, import_pyplot
     >>> _, ax = import_pyplot().subplots()
     >>> ax = annotated_heatmap(ax, pd.DataFrame([[1, 0], [2, 3]]), ".0f", "Blues")
     >>> [text.get_text() for text in ax.texts]

@@ -1,7 +1,7 @@
 """How a fitted MultitaskSERClassifier runs its networks: float64 batches, ensemble averages.
 
 :class:`_MultitaskPredictions` is a mixin of
-:class:`~sklearn_msfl.estimator.MultitaskSERClassifier` with the private methods
+:class:`~sklearn_msfl.msfl.MultitaskSERClassifier` with the private methods
 behind ``predict``, ``predict_proba`` and ``attention_weights``.
 """
 

@@ -4,7 +4,7 @@ The estimator is a plain scikit-learn classifier: ``fit(X, y)`` with one row of
 features per utterance and one label column per task (emotion first, then
 auxiliary tasks such as language), ``predict`` returns the main task's labels.
 Inside ``fit`` it standardises the features and trains an
-:class:`~sklearn_msfl.network.MSFLNetwork` through a skorch ``NeuralNet``
+:class:`~sklearn_msfl.msfl.MSFLNetwork` through a skorch ``NeuralNet``
 subclass that computes one loss per task and combines them with GradNorm (or
 a constant weighting).
 """
@@ -16,17 +16,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 
-# The fitting, prediction, label and skorch helpers lived here: re-exported, they still import.
-from ._fitting import _CLIP_STD, _FLOAT_DTYPES, LR_SCHEDULES, _PARAMETER_CONSTRAINTS  # noqa: F401
-from ._fitting import _is_fitted_name, _MultitaskFitting, _standardise  # noqa: F401
-from ._inference import _INFERENCE_BATCH_SIZE, _MultitaskPredictions  # noqa: F401
-from ._targets import _encode_targets, _targets_by_task, _where_not_finite  # noqa: F401
-from ._targets import _with_auxiliary, default_task_names  # noqa: F401
-from ._training import MultitaskCrossEntropy, _HoldoutSplit, _MultitaskNet  # noqa: F401
-from ._training import _resolve_device, _SeededTorch, _silent, _TaskWeightsLogger  # noqa: F401
-from .metrics import main_task_labels
+from ..metrics import main_task_labels
+from ._fitting import _PARAMETER_CONSTRAINTS, _is_fitted_name, _MultitaskFitting
+from ._inference import _MultitaskPredictions
+from ._targets import _with_auxiliary
 
-__all__ = ["MultitaskSERClassifier", "MultitaskCrossEntropy", "default_task_names"]
+__all__ = ["MultitaskSERClassifier"]
 
 
 class MultitaskSERClassifier(
@@ -51,7 +46,7 @@ class MultitaskSERClassifier(
         a step, then steps) that gives every feature its own weight, pooling the
         embeddings. ``"paper"``: Ma & Wang's network, one raw feature value per
         LSTM step (1582 steps on IS10, far slower), a one-way LSTM, attention
-        over its states. See :class:`~sklearn_msfl.network.MSFLNetwork`.
+        over its states. See :class:`~sklearn_msfl.msfl.MSFLNetwork`.
     hidden_size : int, default=32
         LSTM state size.
     num_layers : int, default=1
@@ -113,7 +108,7 @@ class MultitaskSERClassifier(
     loss_weighting : "gradnorm", "equal" or dict, default="gradnorm"
         How the task losses are combined: GradNorm, a plain sum, or constant
         weights ``{task: weight}`` (tasks left out get 1). A
-        :class:`~sklearn_msfl.gradnorm.LossWeighting` instance also works.
+        :class:`~sklearn_msfl.msfl.LossWeighting` instance also works.
     gradnorm_alpha : float, default=1.5
         GradNorm's asymmetry ``alpha``.
     gradnorm_lr : float, default=0.025

@@ -1,7 +1,7 @@
 """Building blocks of the MSFL network: feature embedding, attention, gradient reversal.
 
-:class:`~sklearn_msfl.network.MSFLNetwork` is built from these modules; they are
-documented, and importable, as ``sklearn_msfl.network.FeatureEmbedding`` etc.
+:class:`~sklearn_msfl.msfl.MSFLNetwork` is built from these modules; they are
+documented, and importable, as ``sklearn_msfl.msfl.FeatureEmbedding`` etc.
 """
 
 from __future__ import annotations

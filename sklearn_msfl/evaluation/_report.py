@@ -9,7 +9,7 @@ Two kinds of scores are reported, and every table says which it shows:
   only where every fold tests every class of that language, since otherwise
   per-fold UARs average different numbers of classes.
 
-Paired tests between two estimators are in ``sklearn_msfl._paired``.
+Paired tests between two estimators are in ``sklearn_msfl.evaluation._paired``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from ._paired import PairedComparison
 from ._plotting import annotated_heatmap, import_pyplot
-from .metrics import ALL, score_predictions
+from ..metrics import ALL, score_predictions
 
 
 _METRICS = ("uar", "wa")

@@ -1,0 +1,35 @@
+"""openSMILE features: a scikit-learn transformer from audio to functionals.
+
+:class:`OpenSmileTransformer` turns audio files or signals into one row of
+openSMILE functionals per item. The subpackage keeps one concern per private
+module: ``_transformer`` (the transformer), ``_extraction`` (reading, resampling,
+hashing, caching and extracting one item), ``_progress`` (running the pending
+extraction, with a progress bar) and ``_audio_files`` (which files count as
+audio); every public name is imported here.
+
+``OpenSmileTransformer`` is imported on first use: joblib's worker processes
+import ``_extraction``, and through it this package, and must not pay for
+scikit-learn.
+
+Examples
+--------
+>>> from sklearn_msfl.features import AudioError, OpenSmileTransformer
+>>> issubclass(AudioError, ValueError), OpenSmileTransformer().feature_set
+(True, 'IS10')
+"""
+
+from ._extraction import AudioError, AudioWarning
+
+__all__ = ["AudioError", "AudioWarning", "OpenSmileTransformer"]
+
+
+def __getattr__(name):
+    if name == "OpenSmileTransformer":
+        from ._transformer import OpenSmileTransformer
+
+        return OpenSmileTransformer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
