@@ -2,15 +2,19 @@
 
 ``y`` (1-D, 2-D, a Series or a DataFrame, optionally with ``auxiliary`` label
 columns) becomes one named label column per task, checked and encoded as integer
-codes; :func:`_where_not_finite` names the rows and features of NaN or infinite
-values in ``X``.
+codes; :func:`_class_weights` turns the ``class_weight`` parameter into one weight
+array per task; :func:`_where_not_finite` names the rows and features of NaN or
+infinite values in ``X``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from sklearn.utils import assert_all_finite
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
@@ -131,3 +135,40 @@ def _encode_targets(task_names, columns) -> tuple[list[np.ndarray], np.ndarray]:
         classes.append(task_classes)
         codes.append(encoded.reshape(-1))
     return classes, np.column_stack(codes).astype(np.int64)
+
+
+def _class_weights(spec, task_names, classes, Y, main_task) -> list:
+    """Per-task class weight arrays (or None) from the ``class_weight`` parameter."""
+    if spec is None:
+        return [None] * len(task_names)
+    if isinstance(spec, str):
+        if spec != "balanced":
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {spec!r}")
+        per_task = dict.fromkeys(task_names, spec)
+    elif isinstance(spec, Mapping):
+        is_per_task = bool(spec) and all(
+            key in task_names and (value is None or isinstance(value, (str, Mapping)))
+            for key, value in spec.items()
+        )
+        per_task = dict(spec) if is_per_task else {main_task: spec}
+    else:
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {spec!r}")
+
+    weights = []
+    for i, (task, task_classes) in enumerate(zip(task_names, classes)):
+        task_spec = per_task.get(task)
+        if task_spec is None:
+            weights.append(None)
+            continue
+        if isinstance(task_spec, Mapping):
+            unknown = set(task_spec) - set(task_classes.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight for task {task!r} names unknown labels "
+                    f"{sorted(map(str, unknown))}"
+                )
+        # compute_class_weight maps labels to weights; encoded labels index classes.
+        weights.append(
+            compute_class_weight(task_spec, classes=task_classes, y=task_classes[Y[:, i]])
+        )
+    return weights
