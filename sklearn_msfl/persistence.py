@@ -73,8 +73,7 @@ TRUSTED_TYPES = (
 # estimator's network in weights.pt. (A ``net_`` that is not a skorch net would
 # trip the estimator's ``__setstate__``, which skops calls.)
 _NETWORK_INDEX = "_persistence_network_index"
-# How many consecutive networks from that position form the estimator's ensemble
-# (absent in files saved before ensembles existed: one).
+# How many consecutive networks from that position form the estimator's ensemble.
 _NETWORK_COUNT = "_persistence_network_count"
 
 _VERSIONED_PACKAGES = ("sklearn-msfl", "scikit-learn", "torch", "skorch", "skops",
@@ -149,13 +148,6 @@ def _msfl_estimators(model) -> Iterator:
     from .msfl import MultitaskSERClassifier
 
     return _estimators(model, MultitaskSERClassifier)
-
-
-def _package_estimators(model) -> Iterator:
-    from .msfl import MultitaskSERClassifier
-    from .features import OpenSmileTransformer
-
-    return _estimators(model, (MultitaskSERClassifier, OpenSmileTransformer))
 
 
 def _check_saveable(estimator) -> None:
@@ -337,30 +329,16 @@ def _warn_on_version_change(manifest: dict, path: Path) -> None:
         )
 
 
-def _add_missing_parameters(estimator) -> None:
-    """Give an estimator saved by an older version the defaults of newer parameters.
-
-    New parameters default to the former behaviour, so this reproduces the saved model.
-    """
-    import inspect
-
-    signature = inspect.signature(type(estimator).__init__)
-    for name, parameter in signature.parameters.items():
-        if parameter.default is not inspect.Parameter.empty and name not in vars(estimator):
-            setattr(estimator, name, parameter.default)
-
-
 def _rebuild_networks(estimator, states: list, device: str, path: Path, saved_version) -> None:
     """Give a loaded estimator its skorch net(s) back, with the saved weights."""
     from skorch.history import History
 
     index = estimator.__dict__.pop(_NETWORK_INDEX)
-    count = estimator.__dict__.pop(_NETWORK_COUNT, 1)
+    count = estimator.__dict__.pop(_NETWORK_COUNT)
     nets = [_restored_net(estimator, state, device, path, saved_version)
             for state in states[index : index + count]]
     # Only the first net's history is saved (it is the estimator's history_).
-    history = vars(estimator).get("history_")
-    nets[0].history = History(history if history is not None else [])
+    nets[0].history = History(estimator.history_)
     estimator.nets_ = nets
     estimator.net_ = nets[0]
     estimator.history_ = nets[0].history
@@ -479,8 +457,6 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     weights = torch.load(io.BytesIO(weight_bytes), map_location=device, weights_only=True)
     states = weights["networks"]
     saved_version = manifest.get("versions", {}).get("sklearn-msfl")
-    for estimator in _package_estimators(model):
-        _add_missing_parameters(estimator)
     for estimator in _msfl_estimators(model):
         if _NETWORK_INDEX in vars(estimator):
             _rebuild_networks(estimator, states, device, path, saved_version)

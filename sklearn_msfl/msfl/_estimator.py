@@ -518,9 +518,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
 
     def _structure(self, n_features: int) -> dict:
         """The network's structural parameters, the architecture filling those left at None."""
-        # Models saved before architectures existed were all "msfl" networks.
         return resolve_architecture(
-            getattr(self, "architecture", "msfl"), n_features, patch_size=self.patch_size,
+            self.architecture, n_features, patch_size=self.patch_size,
             embedding=self.embedding, attention_values=self.attention_values,
             bidirectional=self.bidirectional, pooling=self.pooling,
         )
@@ -797,8 +796,8 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_features(X, reset=False)
         X = np.ascontiguousarray(_standardise(self.scaler_, X), dtype=np.float64)
-        with torch_threads(getattr(self, "n_threads", None)):
-            outputs = [self._forward_net(net, X, return_attention) for net in self._ensemble()]
+        with torch_threads(self.n_threads):
+            outputs = [self._forward_net(net, X, return_attention) for net in self.nets_]
         probabilities = {
             task: np.mean([output[0][task] for output in outputs], axis=0)
             for task in self.task_names_
@@ -806,10 +805,6 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         if return_attention:
             return probabilities, np.mean([output[1] for output in outputs], axis=0)
         return probabilities
-
-    def _ensemble(self) -> list:
-        # A model saved before ensembles existed has only net_.
-        return getattr(self, "nets_", None) or [self.net_]
 
     def _forward_net(self, net, X: np.ndarray, return_attention: bool):
         device = net.device
