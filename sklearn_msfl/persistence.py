@@ -348,8 +348,9 @@ def _rebuild_networks(estimator, states: list, device: str, path: Path, saved_ve
 def _restored_net(estimator, state: dict, device: str, path: Path, saved_version):
     """A skorch net built as ``fit`` builds it, holding the saved weights."""
     classes = [estimator.classes_per_task_[task] for task in estimator.task_names_]
-    # The net is built exactly as fit builds it. Class weights are computed from
-    # a stand-in label array with every class once, then replaced by the saved ones.
+    # The net is built as fit builds it, less the early-stopping hold-out that only
+    # training uses. Class weights are computed from a stand-in label array with every
+    # class once, then replaced by the saved ones.
     n_rows = max(len(task_classes) for task_classes in classes)
     stand_in = np.column_stack(
         [np.arange(n_rows) % len(task_classes) for task_classes in classes]

@@ -174,6 +174,16 @@ def test_history_records_task_losses_and_gradnorm_weights():
     assert history[-1, "task_weights"]["emotion"] != pytest.approx(1.0, abs=1e-3)
 
 
+def test_gradnorm_initial_losses_are_the_first_epochs_mean():
+    X, y, _ = make_data(n=90)
+    clf = MultitaskSERClassifier(**FAST).fit(X, y)
+    first_epoch = clf.history_[0, "batches"]
+    assert len(first_epoch) == 3  # batches of 32
+    expected = [np.mean([batch[f"train_loss_{task}"] for batch in first_epoch])
+                for task in clf.task_names_]
+    np.testing.assert_allclose(clf.net_.loss_weighting.initial_losses, expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize("loss_weighting, expected", [
     ("equal", {"emotion": 1.0, "language": 1.0}),
     ({"language": 0.25}, {"emotion": 1.0, "language": 0.25}),

@@ -78,6 +78,25 @@ def test_the_early_stopping_holdout_takes_whole_speakers():
             X, y, groups=np.zeros(len(X)))
 
 
+@pytest.mark.parametrize("schedule", ["onecycle", "cosine"])
+def test_lr_schedule_spans_the_steps_trained_beside_a_holdout(schedule):
+    # Speakers of unequal sizes: the held-out rows (25 here) are not validation_fraction * n,
+    # and batches of 8 tell 65 training rows (9 batches) from 63 or 90 (8 or 12).
+    X, y, _ = data()
+    speakers = np.repeat(np.arange(6), [30, 20, 15, 10, 10, 5])
+    params = dict(FAST, lr_schedule=schedule, batch_size=8, validation_fraction=0.3,
+                  patience=100)
+    clf = MultitaskSERClassifier(**params).fit(X, y, groups=speakers)
+    assert clf.n_iter_ == FAST["max_epochs"]  # no early stop: the whole schedule ran
+    steps = sum(clf.history_[:, "train_batch_count"])
+    scheduler = dict(clf.net_.callbacks_)["lr_scheduler"].lr_scheduler_
+    assert (scheduler.total_steps if schedule == "onecycle" else scheduler.T_max) == steps
+    assert steps == FAST["max_epochs"] * 9 == scheduler.last_epoch
+    # The last batch ends the schedule, where the learning rate is (about) zero: 0.4% of the
+    # peak after OneCycle's last step, 24% when the schedule was sized on all 90 rows.
+    assert clf.net_.optimizer_.param_groups[0]["lr"] < 0.01 * FAST["lr"]
+
+
 def test_auxiliary_labels_as_fit_metadata_make_y_one_dimensional():
     import pandas as pd
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict

@@ -51,12 +51,13 @@ def test_slower_task_gains_weight_and_weights_stay_normalised():
     X, ys = two_task_problem()
     gradnorm = GradNorm(TASKS, alpha=1.5, lr=0.02)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
-    for _ in range(60):
+    for _ in range(60):  # full batches: every step is an epoch
         losses = task_losses(net, X, ys)
         loss = gradnorm.combine(losses, [net.shared.weight])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        gradnorm.end_epoch()
         weights = gradnorm.weights.detach()
         assert torch.all(weights > 0)
         assert weights.sum().item() == pytest.approx(2.0, abs=1e-5)
@@ -116,6 +117,7 @@ def test_weight_update_matches_the_create_graph_formulation():
         optimizer.zero_grad()
         gradnorm.combine(task_losses(net, X, ys), [net.shared.weight]).backward()
         optimizer.step()
+        gradnorm.end_epoch()  # full batches: every step is an epoch
     losses = task_losses(net, X, ys)
     expected = reference_gradnorm_step(gradnorm.weights.detach(), losses,
                                        gradnorm.initial_losses, net.shared.weight, 1.5, 0.05)
@@ -138,6 +140,35 @@ def test_initial_losses_and_no_update_outside_training():
     torch.testing.assert_close(gradnorm.initial_losses, torch.stack(losses).detach())
     gradnorm.reset()
     assert gradnorm.initial_losses is None and gradnorm.get_weights()["fast"] == 1.0
+
+
+def test_initial_losses_are_the_mean_of_the_first_epoch():
+    torch.manual_seed(3)
+    net = TwoTaskNet()
+    X, ys = two_task_problem(96)
+    gradnorm = GradNorm(TASKS, lr=0.05)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.5)
+
+    def epoch(first):
+        seen = []
+        for batch in torch.arange(96).split(32):
+            losses = task_losses(net, X[batch], [y[batch] for y in ys])
+            seen.append(torch.stack(losses).detach())
+            optimizer.zero_grad()
+            gradnorm.combine(losses, [net.shared.weight]).backward()
+            optimizer.step()
+            if first:  # L(0) is the mean of the first epoch's batches so far
+                torch.testing.assert_close(gradnorm.initial_losses, torch.stack(seen).mean(0))
+        gradnorm.end_epoch()
+        return torch.stack(seen)
+
+    first = epoch(first=True)
+    assert not torch.allclose(first[0], first.mean(0))  # one batch is not the epoch
+    epoch(first=False)
+    torch.testing.assert_close(gradnorm.initial_losses, first.mean(0))  # fixed after it
+    gradnorm.reset()
+    assert gradnorm.initial_losses is None
+    epoch(first=True)  # a reset starts a new first epoch
 
 
 def test_losses_may_be_a_mapping_and_must_match_the_tasks():

@@ -446,11 +446,15 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         scaler = StandardScaler().fit(X)
         X_train = _standardise(scaler, X).astype(np.float32)
 
+        main_index = task_names.index(main_task)
         nets = []
         with torch_threads(self.n_threads):
             for seed in seeds:
+                holdout = None
+                if self.validation_fraction > 0:
+                    holdout = _HoldoutSplit(self.validation_fraction, int(seed), main_index, groups)
                 net = self._build_net(task_names, classes, network, Y, int(seed), device,
-                                      groups=groups, sample_weighted=sample_weight is not None)
+                                      holdout=holdout, sample_weighted=sample_weight is not None)
                 with _SeededTorch(int(seed), device):
                     net.fit(X_train, Y_fit)
                 nets.append(net)
@@ -524,12 +528,15 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             bidirectional=self.bidirectional, pooling=self.pooling,
         )
 
-    def _lr_scheduler(self, n_samples: int):
-        """The skorch callback of ``lr_schedule``, stepped every batch; None if constant."""
+    def _lr_scheduler(self, n_train: int):
+        """The skorch callback of ``lr_schedule``, stepped every batch; None if constant.
+
+        The schedule spans the optimizer steps of ``max_epochs`` epochs on ``n_train``
+        rows; early stopping ends it before its end.
+        """
         if self.lr_schedule == "constant":
             return None
-        # An upper bound of the optimizer steps: a validation hold-out only removes batches.
-        total_steps = int(self.max_epochs) * math.ceil(n_samples / int(self.batch_size))
+        total_steps = int(self.max_epochs) * math.ceil(n_train / int(self.batch_size))
         if self.lr_schedule == "onecycle":
             return LRScheduler(
                 policy=torch.optim.lr_scheduler.OneCycleLR,
@@ -573,24 +580,27 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             adversarial_strength=float(self.adversarial_strength),
         )
 
-    def _build_net(self, task_names, classes, network, Y, seed, device, *, groups=None,
+    def _build_net(self, task_names, classes, network, Y, seed, device, *, holdout=None,
                    sample_weighted=False) -> _MultitaskNet:
-        main_index = task_names.index(self._resolve_main_task(task_names))
+        """The skorch net of one ensemble member; ``holdout`` (a :class:`_HoldoutSplit`)
+        holds out rows for early stopping."""
+        main_task = self._resolve_main_task(task_names)
         weighting_spec = self.loss_weighting if len(task_names) > 1 else "equal"
         loss_weighting = make_loss_weighting(
             weighting_spec, task_names, alpha=self.gradnorm_alpha, lr=self.gradnorm_lr
         )
         callbacks = []
-        scheduler = self._lr_scheduler(len(Y))
+        # The held-out rows train no batch. The split is deterministic: skorch's call of
+        # holdout gives the same rows.
+        n_train = len(Y) if holdout is None else len(holdout.split(len(Y), Y)[0])
+        scheduler = self._lr_scheduler(n_train)
         if scheduler is not None:
             callbacks.append(("lr_scheduler", scheduler))
-        train_split = None
-        if self.validation_fraction > 0:
-            train_split = _HoldoutSplit(self.validation_fraction, seed, main_index, groups)
+        if holdout is not None:
             callbacks.append((
                 "early_stopping",
                 EarlyStopping(
-                    monitor=f"valid_loss_{task_names[main_index]}",
+                    monitor=f"valid_loss_{main_task}",
                     patience=self.patience,
                     load_best=True,
                     sink=print if self.verbose else _silent,
@@ -601,7 +611,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             **{f"module__{name}": value for name, value in network.items()},
             criterion=MultitaskCrossEntropy,
             criterion__class_weights=_class_weights(
-                self.class_weight, task_names, classes, Y, self._resolve_main_task(task_names)
+                self.class_weight, task_names, classes, Y, main_task
             ),
             optimizer=torch.optim.AdamW,
             optimizer__weight_decay=float(self.weight_decay),
@@ -610,7 +620,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             batch_size=int(self.batch_size),
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(seed),
-            train_split=train_split,
+            train_split=holdout,
             callbacks=callbacks,
             task_names=task_names,
             loss_weighting=loss_weighting,

@@ -8,6 +8,8 @@ All three share one interface, so a training loop does not care which it has::
 
     loss = weighting.combine(task_losses, network.shared_parameters())
     loss.backward()
+    ...
+    weighting.end_epoch()  # after every epoch
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ __all__ = [
 class LossWeighting:
     """Base class: a constant weight per task, ``loss = sum_i w_i L_i``.
 
-    Subclasses that learn their weights override :meth:`combine` and :meth:`reset`.
+    Subclasses that learn their weights override :meth:`combine`, :meth:`end_epoch`
+    and :meth:`reset`.
     The weights live on the CPU whatever the network's device, which keeps a
     pickled weighting loadable anywhere.
 
@@ -69,6 +72,9 @@ class LossWeighting:
 
     def reset(self) -> None:
         """Forget anything learnt during training (no-op for constant weights)."""
+
+    def end_epoch(self) -> None:
+        """Called by the training loop after every epoch (no-op for constant weights)."""
 
     def _stack(self, losses) -> torch.Tensor:
         """Stack per-task losses given as a sequence or a mapping task -> loss."""
@@ -171,7 +177,8 @@ class GradNorm(LossWeighting):
 
     * ``G_i = ||d(w_i L_i) / dW||``, the gradient norm each task puts on ``W``;
     * ``r_i = (L_i / L_i(0)) / mean_j(L_j / L_j(0))``, the task's relative
-      inverse training rate (tasks that learn slowly have ``r_i > 1``);
+      inverse training rate (tasks that learn slowly have ``r_i > 1``), where
+      ``L_i(0)`` is the task's mean loss over the first epoch;
     * the GradNorm loss ``sum_i |G_i - mean(G) * r_i ** alpha|``, whose target
       is held constant, is minimised with respect to the weights only, by its
       own optimizer; afterwards the weights are kept positive and rescaled to sum
@@ -179,6 +186,14 @@ class GradNorm(LossWeighting):
 
     The network itself is trained on ``sum_i w_i L_i`` with the weights held
     constant, so the GradNorm loss never reaches the network's gradients.
+
+    Chen et al. take ``L_i(0)`` from the first training step. On minibatches that
+    is one batch's loss, a noisy reference that every later training rate is
+    divided by, so ``L_i(0)`` here is the mean over the first epoch: during it,
+    the running mean of the losses seen so far; :meth:`end_epoch` (which the
+    training loop calls after every epoch, as
+    :class:`~sklearn_msfl.msfl.MultitaskSERClassifier` does) fixes it. A loop
+    that never calls :meth:`end_epoch` keeps the running mean over all steps.
 
     Because ``w_i`` is a scalar that does not depend on ``W``,
     ``G_i = w_i * ||dL_i/dW||`` exactly: the gradient norms are taken once,
@@ -204,7 +219,8 @@ class GradNorm(LossWeighting):
     weights : tensor of shape (n_tasks,)
         Current task weights (a leaf tensor on the CPU).
     initial_losses : tensor of shape (n_tasks,) or None
-        Task losses ``L_i(0)`` of the first training step, None before it.
+        Task losses ``L_i(0)``: the mean over the steps of the first epoch (over
+        the steps so far, during it), None before the first step.
     last_gradnorm_loss : float or None
         GradNorm loss of the latest update.
 
@@ -252,8 +268,15 @@ class GradNorm(LossWeighting):
         """Start again: weights of one, no initial losses, a fresh optimizer."""
         self.weights = torch.ones(self.n_tasks, requires_grad=True)
         self.initial_losses = None
+        self._n_initial_steps = 0  # steps averaged into initial_losses
+        self._initial_losses_fixed = False
         self.last_gradnorm_loss = None
         self.optimizer_ = self._make_optimizer()
+
+    def end_epoch(self) -> None:
+        """Fix ``L_i(0)`` at the mean task losses of the first epoch, once it has steps."""
+        if self.initial_losses is not None:
+            self._initial_losses_fixed = True
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         optimizers = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -308,8 +331,12 @@ class GradNorm(LossWeighting):
 
     def _update(self, losses: torch.Tensor, shared_parameters) -> None:
         current = losses.detach().cpu().to(self.weights.dtype)
-        if self.initial_losses is None:
-            self.initial_losses = current.clone()
+        if not self._initial_losses_fixed:
+            self._n_initial_steps += 1
+            if self.initial_losses is None:
+                self.initial_losses = current.clone()
+            else:
+                self.initial_losses += (current - self.initial_losses) / self._n_initial_steps
         grad_norms = self.gradient_norms(losses, shared_parameters).to(self.weights.dtype)
 
         # Relative inverse training rates; the floor guards against a zero L_i(0).

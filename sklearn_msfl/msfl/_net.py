@@ -97,9 +97,14 @@ class _HoldoutSplit:
         self.groups = groups
 
     def __call__(self, dataset, y=None, **fit_params):
+        train, valid = self.split(len(dataset), y)
+        return Subset(dataset, train), Subset(dataset, valid)
+
+    def split(self, n_samples: int, y=None) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices of the training part and of the held-out part."""
         if self.groups is not None:
-            return self._split_groups(dataset)
-        indices = np.arange(len(dataset))
+            return self._split_groups(n_samples)
+        indices = np.arange(n_samples)
         n_valid = max(1, int(round(self.fraction * len(indices))))
         if len(indices) - n_valid < 1:
             raise ValueError(
@@ -115,9 +120,9 @@ class _HoldoutSplit:
             train, valid = train_test_split(
                 indices, test_size=n_valid, random_state=self.random_state
             )
-        return Subset(dataset, train), Subset(dataset, valid)
+        return train, valid
 
-    def _split_groups(self, dataset):
+    def _split_groups(self, n_samples: int):
         n_groups = len(np.unique(self.groups))
         if n_groups < 2:
             raise ValueError(
@@ -128,8 +133,7 @@ class _HoldoutSplit:
             n_splits=1, test_size=max(1, round(self.fraction * n_groups)),
             random_state=self.random_state,
         )
-        train, valid = next(splitter.split(np.zeros(len(dataset)), groups=self.groups))
-        return Subset(dataset, train), Subset(dataset, valid)
+        return next(splitter.split(np.zeros(n_samples), groups=self.groups))
 
 
 class _MultitaskNet(NeuralNet):
@@ -166,6 +170,11 @@ class _MultitaskNet(NeuralNet):
             ("print_log", PrintLog(keys_ignored=["task_weights"])),
         ]
         return callbacks
+
+    def on_epoch_end(self, net, **kwargs):
+        """Tell the loss weighting that an epoch ended (GradNorm fixes ``L_i(0)``)."""
+        super().on_epoch_end(net, **kwargs)
+        self.loss_weighting.end_epoch()
 
     def get_iterator(self, dataset, training=False):
         """Batches fetched whole by fancy indexing, in the order of skorch's iterators.
