@@ -1,6 +1,6 @@
 """Shared fixtures (the real corpora folder: skipped when absent, an error under CI) and
-the parallel run's rules: one torch thread per xdist worker, and tests that share a
-module-scoped fixture kept on one worker."""
+the parallel run's rules: one torch thread per test process, and tests that share a
+module-scoped fixture kept on one xdist worker."""
 
 import os
 from pathlib import Path
@@ -28,13 +28,18 @@ def corpora_dir():
     return path
 
 
-def pytest_configure(config):
-    # `-n auto` starts one worker per core: a second torch thread per worker would only
-    # oversubscribe the cores (the estimator trains on one thread; see sklearn_msfl/_threads.py).
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        import torch
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Torch on one thread, as the estimator trains: `make test` runs one worker per core,
+    and a second thread per worker only oversubscribes them (the torch-only tests of
+    test_gradnorm, test_network and test_architecture took 2.6x the CPU time with two
+    threads at load 14). Tests of thread handling set their own."""
+    import torch
 
-        torch.set_num_threads(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def module_fixture_groups(items):
