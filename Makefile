@@ -20,8 +20,9 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
+# One pytest-xdist worker per core (-n auto); pyproject's addopts group the tests.
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 # The docs extra is installed once on top of the venv; the build starts from scratch
 # (generated pages and gallery removed) so that it needs no state from earlier runs.
