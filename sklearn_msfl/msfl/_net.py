@@ -132,6 +132,35 @@ class _HoldoutSplit:
         return Subset(dataset, train), Subset(dataset, valid)
 
 
+def _dataset_arrays(dataset):
+    """``(X, y, rows)`` of a skorch Dataset of arrays, or of a Subset of one; else None."""
+    rows = None
+    if isinstance(dataset, Subset):
+        rows, dataset = np.asarray(dataset.indices), dataset.dataset
+    X, y = getattr(dataset, "X", None), getattr(dataset, "y", None)
+    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)):
+        return None
+    return X, y, rows
+
+
+class _ArrayBatches:
+    """Iterable of ``(X, y)`` tensor batches, each gathered by one index (a DataLoader's stand-in)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, rows, batches: BatchSampler):
+        self.X, self.y, self.rows, self.batches = X, y, rows, batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        # The DataLoader this replaces drew one number from torch's global RNG per
+        # epoch; drawing it too keeps the training's random stream (dropout) as it was.
+        torch.empty((), dtype=torch.int64).random_()
+        for batch in self.batches:
+            index = np.asarray(batch) if self.rows is None else self.rows[batch]
+            yield torch.from_numpy(self.X[index]), torch.from_numpy(self.y[index])
+
+
 class _MultitaskNet(NeuralNet):
     """skorch NeuralNet with one loss per task, combined by a :class:`LossWeighting`.
 
@@ -168,11 +197,12 @@ class _MultitaskNet(NeuralNet):
         return callbacks
 
     def get_iterator(self, dataset, training=False):
-        """Batches fetched whole by fancy indexing, in the order of skorch's iterators.
+        """Batches gathered whole, in the order of skorch's iterators.
 
         skorch's default DataLoader fetches and collates a batch sample by sample, a
         fixed cost of several milliseconds per batch that dominated the short epochs of
-        a 16-step sequence.
+        a 16-step sequence. A dataset of arrays (what ``fit`` passes) is indexed one
+        batch at a time; anything else goes through a DataLoader.
         """
         params = self.get_params_for("iterator_train" if training else "iterator_valid")
         if params.get("shuffle", False):
@@ -180,7 +210,16 @@ class _MultitaskNet(NeuralNet):
         else:
             order = SequentialSampler(dataset)
         batches = BatchSampler(order, batch_size=int(self.batch_size), drop_last=False)
-        return DataLoader(dataset, sampler=batches, batch_size=None)
+        arrays = _dataset_arrays(dataset)
+        if arrays is None:
+            return DataLoader(dataset, sampler=batches, batch_size=None)
+        return _ArrayBatches(*arrays, batches)
+
+    def _set_training(self, training=True):
+        # skorch sets the mode of every submodule on every batch; it changes only
+        # between training and validation.
+        if self.module_.training != training or self.criterion_.training != training:
+            super()._set_training(training)
 
     def get_task_losses(self, y_pred, y_true) -> torch.Tensor:
         """Per-task losses, a tensor of shape ``(n_tasks,)``."""
