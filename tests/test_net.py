@@ -3,18 +3,19 @@
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Subset
 
 from sklearn_msfl.msfl import MSFLNetwork, MultitaskCrossEntropy
-from sklearn_msfl.msfl._net import _ArrayBatches, _MultitaskNet
+from sklearn_msfl.msfl._net import EMA_DECAY, _ArrayBatches, _MultitaskNet, _WeightAveraging
 
 
 def make_net(**params):
     return _MultitaskNet(
         module=MSFLNetwork, module__n_features=6, module__n_classes=[3, 2],
         module__hidden_size=4, criterion=MultitaskCrossEntropy, batch_size=4,
-        iterator_train__shuffle=True, **params,
+        iterator_train__shuffle=True, task_names=("emotion", "language"), **params,
     )
 
 
@@ -58,3 +59,62 @@ def test_training_mode_switches_every_module():
         net._set_training(training)
         assert all(module.training == training
                    for module in [*net.module_.modules(), net.criterion_])
+
+
+@pytest.mark.parametrize("with_weights", [False, True])
+def test_member_logits_give_the_mean_of_the_members_losses(with_weights):
+    torch.manual_seed(0)
+    logits = (torch.randn(5, 3, 4), torch.randn(5, 3, 2))
+    y = torch.tensor([[0, 1], [3, 0], [2, 1], [1, 1], [0, 0]])
+    weights = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0]) if with_weights else None
+    criterion = MultitaskCrossEntropy(class_weights=[[1.0, 2.0, 1.0, 0.5], None])
+    members = torch.stack([
+        criterion(tuple(task[:, m] for task in logits), y, sample_weight=weights)
+        for m in range(3)
+    ])
+    torch.testing.assert_close(criterion(logits, y, sample_weight=weights), members.mean(dim=0))
+
+
+def test_label_smoothing_is_pytorchs():
+    torch.manual_seed(0)
+    logits, y = (torch.randn(6, 4),), torch.randint(4, size=(6, 1))
+    smoothed = MultitaskCrossEntropy(label_smoothing=0.2)(logits, y)
+    expected = torch.nn.functional.cross_entropy(logits[0], y[:, 0], label_smoothing=0.2)
+    torch.testing.assert_close(smoothed[0], expected)
+    assert not torch.allclose(smoothed, MultitaskCrossEntropy()(logits, y))
+    weighted = MultitaskCrossEntropy(label_smoothing=0.2)(logits, y, sample_weight=torch.ones(6))
+    torch.testing.assert_close(weighted, smoothed)
+
+
+class _EpochWeights(Callback):
+    """Record the first shared layer's weights at every epoch's end."""
+
+    def initialize(self):
+        self.weights_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights_.append(net.module_.shared[0].weight.detach().clone())
+
+
+@pytest.mark.parametrize("method", ["swa", "ema"])
+def test_weight_averaging_replaces_the_weights_by_their_average(method):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(24, 6)).astype(np.float32)
+    y = np.column_stack([rng.randint(3, size=24), rng.randint(2, size=24)])
+    net = make_net(max_epochs=8, lr=0.05, optimizer=torch.optim.AdamW, train_split=None,
+                   verbose=0, callbacks=[("weights", _EpochWeights()),
+                                         ("weight_averaging", _WeightAveraging(method, 8))])
+    torch.manual_seed(0)
+    net.fit(X, y)
+    callbacks = dict(net.callbacks_)
+    epochs = callbacks["weights"].weights_
+    if method == "swa":  # the last quarter: epochs 7 and 8
+        expected = (epochs[6] + epochs[7]) / 2
+    else:
+        expected = epochs[0]
+        for weights in epochs[1:]:
+            expected = EMA_DECAY * expected + (1 - EMA_DECAY) * weights
+    torch.testing.assert_close(net.module_.shared[0].weight, expected)
+    assert not torch.allclose(expected, epochs[-1])
+    assert callbacks["weight_averaging"].averaged_ is None  # no second copy of the network kept
