@@ -20,6 +20,8 @@ from skorch.exceptions import DeviceWarning
 
 from sklearn_msfl.metrics import uar_scorer, wa_scorer
 from sklearn_msfl.msfl import MultitaskSERClassifier, default_task_names
+from sklearn_msfl.msfl._estimator import _standardise
+from sklearn_msfl.msfl._net import _WeightAveraging
 
 # Small and fast; lr is high so that a few epochs suffice for the sklearn checks
 # (check_classifiers_train wants > 83 % training accuracy on blobs).
@@ -392,6 +394,54 @@ def test_embeddings_and_lstm_options_reach_the_network():
     assert big_patch.n_steps == 1 and big_patch.patch_size == 10
 
 
+#: Every candidate of the accuracy issue at a non-default value.
+CANDIDATES = dict(attention_values="both", feature_attention_scale="learned", wide=True,
+                  n_members=3, feature_dropout=0.1, input_noise=0.1, weight_averaging="swa",
+                  balance="auxiliary", label_smoothing=0.1)
+
+
+def test_candidate_parameters_reach_the_network_criterion_and_callbacks():
+    X, y, _ = make_data(n=40)
+    clf = MultitaskSERClassifier(**FAST, **CANDIDATES).fit(X, y)
+    module = clf.net_.module_
+    assert module.attention_values == "both" and module.feature_attention.log_scale is not None
+    assert module.wide is not None and module.n_members == 3
+    assert (module.feature_dropout, module.input_noise) == (0.1, 0.1)
+    assert clf.net_.criterion_.label_smoothing == 0.1
+    assert isinstance(dict(clf.net_.callbacks_)["weight_averaging"], _WeightAveraging)
+    assert clf.predict_proba(X).shape == (40, 3)
+    assert clone(clf).get_params() == clf.get_params()
+
+
+def test_the_within_step_scale_defaults_to_the_step_size():
+    X, y, _ = make_data(n=40)
+    default = MultitaskSERClassifier(**FAST).fit(X, y).predict_proba(X)
+    explicit = MultitaskSERClassifier(**FAST, feature_attention_scale=4).fit(X, y)  # patch 4
+    np.testing.assert_array_equal(explicit.predict_proba(X), default)
+    one = MultitaskSERClassifier(**FAST, feature_attention_scale=1).fit(X, y)
+    assert not np.allclose(one.predict_proba(X), default)
+
+
+def test_member_probabilities_are_the_mean_of_the_members_softmax():
+    X, y, _ = make_data(n=40)
+    clf = MultitaskSERClassifier(**FAST, n_members=3).fit(X, y)
+    module = copy.deepcopy(clf.net_.module_).double().eval()
+    inputs = torch.from_numpy(_standardise(clf.scaler_, X.to_numpy()))
+    with torch.no_grad():
+        emotion, language = (torch.softmax(t, dim=-1).numpy() for t in module(inputs))
+    assert emotion.shape == (40, 3, 3)
+    np.testing.assert_allclose(clf.predict_proba(X), emotion.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(clf.predict_proba_tasks(X)["language"], language.mean(axis=1),
+                               rtol=1e-12)
+
+
+def test_weight_averaging_and_early_stopping_exclude_each_other():
+    X, y, speakers = make_data(n=40)
+    clf = MultitaskSERClassifier(**FAST, weight_averaging="ema", validation_fraction=0.2)
+    with pytest.raises(ValueError, match="weight_averaging='ema' averages"):
+        clf.fit(X, y, groups=speakers)
+
+
 def test_class_weights():
     X, y, _ = make_data(n=60)
     clf = MultitaskSERClassifier(class_weight="balanced", **FAST).fit(X, y)
@@ -454,6 +504,9 @@ def test_clear_errors_for_bad_input():
     (dict(embedding="onehot"), "embedding"),
     (dict(class_weight="auto"), "class_weight"),
     (dict(device="tpu"), "device"),
+    (dict(feature_attention_scale=1.0, embedding="shared", attention_values="states"),
+     "feature_attention_scale needs"),
+    (dict(attention_values="both", embedding="shared"), "attention_values='both' pools"),
 ])
 def test_invalid_hyperparameters_fail_at_fit(params, message):
     X, y, _ = make_data(n=20)
@@ -530,7 +583,10 @@ def test_invalid_schedule_or_patch_size_is_a_clear_error(params, match):
     "params",
     [{"bidirectional": "no"}, {"hidden_size": "32"}, {"embedding": "big"}, {"pooling": "max"},
      {"attention_values": "keys"}, {"shared_size": "64"}, {"loss_weighting": "sum"},
-     {"architecture": "transformer"}, {"dropout": 1.0}, {"n_threads": 0}],
+     {"architecture": "transformer"}, {"dropout": 1.0}, {"n_threads": 0},
+     {"feature_attention_scale": 0}, {"feature_attention_scale": "auto"}, {"wide": "yes"},
+     {"n_members": 0}, {"feature_dropout": 1.0}, {"input_noise": -0.1},
+     {"weight_averaging": "mean"}, {"balance": "corpus"}, {"label_smoothing": 1.0}],
 )
 def test_invalid_parameters_raise_sklearns_error_at_fit(params):
     from sklearn.utils._param_validation import InvalidParameterError

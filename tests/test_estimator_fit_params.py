@@ -129,3 +129,37 @@ def test_adversarial_tasks_are_checked_and_reach_the_network():
     for tasks, match in [(("emotion",), "main task"), (("gender",), "unknown tasks")]:
         with pytest.raises(ValueError, match=match):
             MultitaskSERClassifier(**FAST, adversarial_tasks=tasks).fit(X, y)
+
+
+def test_auxiliary_balance_weighs_every_language_and_its_classes_equally():
+    from sklearn_msfl.msfl._targets import _auxiliary_balance
+
+    # Language 0: 6 rows of two emotions (5 + 1); language 1: 2 rows of one emotion.
+    Y = np.array([[0, 0]] * 5 + [[1, 0]] + [[2, 1]] * 2)
+    weights = _auxiliary_balance(Y, ["emotion", "language"], "emotion")
+    assert weights.mean() == pytest.approx(1.0)
+    cell = {(e, l): weights[(Y[:, 0] == e) & (Y[:, 1] == l)].sum() for e, l in {*map(tuple, Y)}}
+    assert cell[(0, 0)] == pytest.approx(cell[(1, 0)])  # classes equal within a language
+    assert cell[(0, 0)] + cell[(1, 0)] == pytest.approx(cell[(2, 1)])  # languages equal
+    # The main task can be any column; sample weights multiply.
+    swapped = _auxiliary_balance(Y[:, ::-1], ["language", "emotion"], "emotion")
+    np.testing.assert_allclose(swapped, weights)
+    np.testing.assert_allclose(
+        _auxiliary_balance(Y, ["emotion", "language"], "emotion", np.full(8, 3.0)), 3 * weights)
+    with pytest.raises(ValueError, match="only the main task"):
+        _auxiliary_balance(Y[:, :1], ["emotion"], "emotion")
+
+
+def test_balance_trains_on_the_balancing_sample_weights():
+    from sklearn_msfl.msfl._targets import _auxiliary_balance
+
+    X, y, _ = data()
+    y[:60, 1] = 0  # two thirds of the rows in one language
+    balanced = MultitaskSERClassifier(**FAST, balance="auxiliary").fit(X, y)
+    weights = _auxiliary_balance(y, ["emotion", "language"], "emotion")
+    by_hand = MultitaskSERClassifier(**FAST).fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(balanced.predict_proba(X), by_hand.predict_proba(X))
+    plain = MultitaskSERClassifier(**FAST).fit(X, y)
+    assert not np.allclose(balanced.predict_proba(X), plain.predict_proba(X))
+    with pytest.raises(ValueError, match="only the main task"):
+        MultitaskSERClassifier(**FAST, balance="auxiliary").fit(X, y[:, 0])

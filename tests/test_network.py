@@ -275,3 +275,125 @@ def test_adversarial_heads_reverse_the_gradient_into_the_shared_layers():
     torch.testing.assert_close(reversed_[1], plain[1])  # the head itself learns its task
     with pytest.raises(ValueError, match="unknown tasks"):
         small_net(adversarial=("gender",))
+
+
+def per_feature_net(**params):
+    """The estimator's default form: embeddings, attention within steps, pooled inputs."""
+    return small_net(**{"embedding": "per_feature", "patch_size": 4,
+                        "attention_values": "inputs", **params})
+
+
+def shared_input(net, X):
+    """What the first shared layer reads (eval mode)."""
+    seen = []
+    handle = net.shared[0].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    net.eval()(X)
+    handle.remove()
+    return seen[0]
+
+
+def test_both_values_pool_inputs_and_states_with_the_same_weights():
+    net = per_feature_net(attention_values="both")
+    assert net.shared[0].in_features == 16 + 6  # embedding_dim + hidden_size
+    X = torch.randn(5, 10)
+    steps, _ = net.step_inputs(X)
+    states, _ = net.lstm(steps)
+    _, weights = net.attention(states)
+    pooled = shared_input(net, X)
+    torch.testing.assert_close(pooled[:, :16], torch.bmm(weights.unsqueeze(1), steps).squeeze(1))
+    torch.testing.assert_close(pooled[:, 16:], torch.bmm(weights.unsqueeze(1), states).squeeze(1))
+
+
+def test_feature_attention_scale_multiplies_the_within_step_scores():
+    assert per_feature_net().feature_attention.logit_scale == 4  # the step's feature count
+    assert per_feature_net(feature_attention_scale=1).feature_attention.logit_scale == 1.0
+    X = torch.randn(5, 10)
+    outputs = []
+    for scale in (None, "learned"):
+        torch.manual_seed(0)
+        net = per_feature_net(feature_attention_scale=scale)
+        torch.nn.init.normal_(net.feature_attention.score.weight)
+        if scale == "learned":
+            attend = net.feature_attention
+            assert attend.log_scale.shape == (3, 1) and torch.all(attend.log_scale == 0)
+            with torch.no_grad():  # a learnt temperature of 4 is the default's factor
+                attend.log_scale.fill_(math.log(4))
+        outputs.append(net.eval()(X, return_attention=True))
+    (default_logits, default_attention), (learned_logits, learned_attention) = outputs
+    torch.testing.assert_close(learned_attention, default_attention)
+    torch.testing.assert_close(learned_logits, default_logits)
+
+
+def test_a_learned_scale_learns_and_needs_within_step_attention():
+    net = per_feature_net(feature_attention_scale="learned")
+    torch.nn.init.normal_(net.feature_attention.score.weight)
+    sum(t.logsumexp(dim=1).sum() - t[:, 0].sum() for t in net(torch.randn(8, 10))).backward()
+    assert net.feature_attention.log_scale.grad.abs().sum() > 0
+    for params in (dict(patch_size=4), dict(embedding="per_feature", patch_size=1),
+                   dict(embedding="per_feature", patch_size=4, pooling="mean")):
+        with pytest.raises(ValueError, match="feature_attention_scale needs"):
+            small_net(feature_attention_scale=1.0, **params)
+    with pytest.raises(ValueError, match="positive number or 'learned'"):
+        per_feature_net(feature_attention_scale="fixed")
+
+
+def test_wide_path_adds_a_linear_map_of_the_inputs_to_the_first_shared_layer():
+    narrow, wide = per_feature_net(), per_feature_net(wide=True)
+    assert narrow.wide is None and wide.wide.weight.shape == (5, 10)
+    missing = wide.load_state_dict(narrow.state_dict(), strict=False).missing_keys
+    assert missing == ["wide.weight"]
+    X = torch.randn(5, 10)
+    with torch.no_grad():
+        wide.wide.weight.zero_()
+    torch.testing.assert_close(wide.eval()(X)[0], narrow.eval()(X)[0])
+    with torch.no_grad():
+        wide.wide.weight.normal_()
+    hidden = narrow.shared[0](shared_input(narrow, X)) + wide.wide(X)
+    torch.testing.assert_close(wide(X)[0], wide.heads[0](wide.shared[1:](hidden)))
+    # The attention still weights every feature on the LSTM's path.
+    _, attention = wide(X, return_attention=True)
+    torch.testing.assert_close(attention.sum(dim=1), torch.ones(5))
+
+
+def test_members_share_the_lstm_and_attention_and_have_their_own_heads():
+    import tabm
+
+    net = per_feature_net(n_members=3, shared_sizes=(5, 4))
+    assert all(isinstance(net.shared[i], tabm.LinearBatchEnsemble) for i in (0, 3))
+    assert all(isinstance(head, tabm.LinearEnsemble) for head in net.heads)
+    X = torch.randn(6, 10)
+    (emotion, language), attention = net.eval()(X, return_attention=True)
+    assert emotion.shape == (6, 3, 4) and language.shape == (6, 3, 3)
+    assert not torch.allclose(emotion[:, 0], emotion[:, 1])  # TabM's random-sign start
+    # One attention, from the shared LSTM: the same as the single network's.
+    single = per_feature_net()
+    single.load_state_dict({k: v for k, v in net.state_dict().items()
+                            if k.startswith(("embed", "feature_attention", "lstm", "attention"))},
+                           strict=False)
+    torch.testing.assert_close(attention, single.eval()(X, return_attention=True)[1])
+    # GradNorm's W: the weight matrix the members share.
+    assert net.shared_parameters()[0] is net.shared[3].weight
+    assert net.shared_parameters()[0].shape == (4, 5)
+
+
+def test_feature_dropout_and_input_noise_act_in_training_only():
+    X = torch.randn(400, 10)
+    assert per_feature_net()._perturb(X) is X  # off: no random numbers drawn
+    dropped = per_feature_net(feature_dropout=0.5)._perturb(X)
+    kept = dropped != 0
+    assert 0.4 < kept.float().mean() < 0.6
+    torch.testing.assert_close(dropped[kept], 2 * X[kept])
+    noisy = per_feature_net(input_noise=0.3)._perturb(X)
+    assert 0.27 < (noisy - X).std() < 0.33
+    for params in (dict(feature_dropout=0.5), dict(input_noise=0.3)):
+        torch.manual_seed(0)
+        regularised = per_feature_net(**params)
+        torch.manual_seed(0)
+        plain = per_feature_net()
+        torch.testing.assert_close(regularised.eval()(X)[0], plain.eval()(X)[0])
+        regularised.train()
+        assert not torch.allclose(regularised(X)[0], plain.eval()(X)[0])
+    with pytest.raises(ValueError, match="feature_dropout"):
+        per_feature_net(feature_dropout=1.0)
+    with pytest.raises(ValueError, match="input_noise"):
+        per_feature_net(input_noise=-1.0)

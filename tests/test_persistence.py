@@ -108,6 +108,18 @@ def test_ensemble_round_trip_restores_every_network(tmp_path):
     np.testing.assert_array_equal(restored.attention_weights(X), clf.attention_weights(X))
 
 
+def test_candidate_network_round_trip(tmp_path):
+    X, y = make_features()
+    params = dict(FAST, attention_values="both", feature_attention_scale="learned", wide=True,
+                  n_members=2, feature_dropout=0.1, input_noise=0.1, weight_averaging="ema",
+                  balance="auxiliary", label_smoothing=0.1)
+    clf = MultitaskSERClassifier(**params).fit(X, y)
+    restored = load_model(save_model(clf, tmp_path / "candidates.msfl"))
+    assert restored.get_params() == clf.get_params()
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.attention_weights(X), clf.attention_weights(X))
+
+
 def test_saving_leaves_the_model_untouched(fitted_estimator, tmp_path):
     clf, X = fitted_estimator
     net, history, before = clf.net_, clf.history_, clf.predict_proba(X)

@@ -70,11 +70,11 @@ def resolve_architecture(architecture: str, n_features: int, **params) -> dict:
     defaults = ARCHITECTURES[architecture]
     explicit = {name: value for name, value in params.items() if value is not None}
     resolved = {**defaults, **explicit}
-    if resolved["embedding"] == "shared" and resolved["attention_values"] == "inputs":
+    if resolved["embedding"] == "shared" and resolved["attention_values"] != "states":
         source = "" if "embedding" in explicit else f" (architecture={architecture!r})"
         raise ValueError(
-            "attention_values='inputs' pools per-feature embeddings, but "
-            f"embedding='shared'{source} feeds raw values to the LSTM: set "
+            f"attention_values={resolved['attention_values']!r} pools per-feature embeddings, "
+            f"but embedding='shared'{source} feeds raw values to the LSTM: set "
             "embedding='per_feature', or attention_values='states'"
         )
     if resolved.get("pooling") == "mean" and "attention_values" in explicit:

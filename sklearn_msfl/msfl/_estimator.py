@@ -50,9 +50,11 @@ from ._net import (
     _resolve_device,
     _SeededTorch,
     _silent,
+    _WeightAveraging,
 )
 from ._network import MSFLNetwork
 from ._targets import (
+    _auxiliary_balance,
     _class_weights,
     _encode_targets,
     _targets_by_task,
@@ -118,18 +120,47 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
     pooling : {"attention", "mean"}, default="attention"
         Attention pooling (MSFL) or mean pooling (the no-attention ablation:
         features and LSTM states are averaged, the LSTM stays).
-    attention_values : {"inputs", "states"}, default=None
+    attention_values : {"inputs", "states", "both"}, default=None
         What the step attention pools: the LSTM's inputs (each step's
         attention-pooled feature embeddings), weighted by scores computed from
-        the states; or the LSTM states (the paper). A state summarises all
-        features read before it, so state weights mark positions rather than
-        features: ``"inputs"`` makes the attention a faithful per-feature
-        explanation. None: the architecture's ("inputs" for "msfl", "states"
-        for "paper"); "inputs" needs ``embedding="per_feature"``.
+        the states; or the LSTM states (the paper); or both side by side, so
+        that the shared layers read what the LSTM learnt as well. A state
+        summarises all features read before it, so state weights mark
+        positions rather than features: ``"inputs"`` makes the attention a
+        faithful per-feature explanation. None: the architecture's ("inputs"
+        for "msfl", "states" for "paper"); "inputs" and "both" need
+        ``embedding="per_feature"``.
+    feature_attention_scale : float or "learned", default=None
+        Factor of the within-step attention scores before their soft cap at
+        ``ATTENTION_SCORE_CAP`` (3). None: the step's feature count (99 on
+        IS10), which separates a step's features within a short training but
+        pushes many scores to the cap; a number (e.g. 1) scales less;
+        ``"learned"``: a temperature per step, learnt from 1. Needs attention
+        within steps (the "msfl" architecture's).
     shared_size : int or tuple of int, default=64
         Size(s) of the shared dense layer(s) after pooling.
     dropout : float, default=0.3
         Dropout after pooling and after each shared layer.
+    wide : bool, default=False
+        Whether the first shared layer also reads the whole standardised
+        feature vector through a linear map (wide and deep). The attention
+        still weights every feature on the LSTM's path, but the wide path goes
+        around it: the attention weights then do not cover everything the
+        network reads.
+    n_members : int, default=1
+        Members of a parameter-efficient ensemble inside the one network
+        (BatchEnsemble adapters as in TabM, from the ``tabm`` package): the
+        members share the embeddings, the LSTM and the attention; each has its
+        own scaling of the shared layers and its own heads. The training loss
+        is the mean of the members' losses, the probabilities their mean (the
+        attention is shared, so it needs no averaging).
+    feature_dropout : float, default=0.0
+        Probability of dropping each standardised input feature of each
+        training sample (set to 0, its mean; the others scaled by
+        ``1 / (1 - p)``).
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the standardised
+        features in training.
     adversarial_tasks : tuple of str, default=()
         Auxiliary tasks learnt adversarially: their heads sit behind a gradient
         reversal, so that the shared features stop encoding them (e.g.
@@ -165,6 +196,14 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         Class weights of the losses: ``"balanced"`` for every task, a dict
         ``{label: weight}`` for the main task, or a dict ``{task: spec}`` with a
         spec per task.
+    balance : None or "auxiliary", default=None
+        ``"auxiliary"``: sample weights so that every value of the first
+        auxiliary task (every language or corpus) has the same total weight,
+        shared equally by the main-task classes it contains, as pooled UAR
+        (the mean over corpora of their class-averaged recalls) weighs them.
+        Multiplies ``sample_weight``; needs an auxiliary task.
+    label_smoothing : float, default=0.0
+        Label smoothing of every task's cross-entropy.
     validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified on the main task) to
         monitor ``valid_loss_<task>`` and stop early; 0 trains on everything for
@@ -179,6 +218,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         few hundred training utterances leave (with 5 networks: +3 points of
         UAR over a single seed on inner validation and +4 on the benchmark's
         test folds, ``benchmarks/results/multilingual_ser.md``).
+    weight_averaging : None, "swa" or "ema", default=None
+        Replace the final weights by an average over the end of training:
+        ``"swa"`` the mean of the weights at the end of each of the last 25%
+        of the epochs, ``"ema"`` an exponential moving average of the end of
+        every epoch (decay 0.9 per epoch). Not with early stopping
+        (``validation_fraction > 0``), which picks one epoch's weights.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where to train; "auto" takes CUDA when available.
     n_threads : int or None, default=None
@@ -258,9 +303,15 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         "embedding": [StrOptions({"per_feature", "shared"}), None],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "pooling": [StrOptions({"attention", "mean"})],
-        "attention_values": [StrOptions({"inputs", "states"}), None],
+        "attention_values": [StrOptions({"inputs", "states", "both"}), None],
+        "feature_attention_scale": [Interval(Real, 0, None, closed="neither"),
+                                    StrOptions({"learned"}), None],
         "shared_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "wide": ["boolean"],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
+        "feature_dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
         "adversarial_tasks": [tuple, list],
         "adversarial_strength": [Interval(Real, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -274,9 +325,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         "gradnorm_lr": [Interval(Real, 0, None, closed="neither")],
         "main_task": [str, Integral, None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "balance": [StrOptions({"auxiliary"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "weight_averaging": [StrOptions({"swa", "ema"}), None],
         "device": [str],
         "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
         "random_state": ["random_state"],
@@ -295,8 +349,13 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         embedding_dim=16,
         pooling="attention",
         attention_values=None,
+        feature_attention_scale=None,
         shared_size=64,
         dropout=0.3,
+        wide=False,
+        n_members=1,
+        feature_dropout=0.0,
+        input_noise=0.0,
         adversarial_tasks=(),
         adversarial_strength=1.0,
         lr=2e-3,
@@ -309,9 +368,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         gradnorm_lr=0.025,
         main_task=None,
         class_weight=None,
+        balance=None,
+        label_smoothing=0.0,
         validation_fraction=0.0,
         patience=5,
         n_ensemble=1,
+        weight_averaging=None,
         device="auto",
         n_threads=None,
         random_state=None,
@@ -326,8 +388,13 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self.embedding_dim = embedding_dim
         self.pooling = pooling
         self.attention_values = attention_values
+        self.feature_attention_scale = feature_attention_scale
         self.shared_size = shared_size
         self.dropout = dropout
+        self.wide = wide
+        self.n_members = n_members
+        self.feature_dropout = feature_dropout
+        self.input_noise = input_noise
         self.adversarial_tasks = adversarial_tasks
         self.adversarial_strength = adversarial_strength
         self.lr = lr
@@ -340,9 +407,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         self.gradnorm_lr = gradnorm_lr
         self.main_task = main_task
         self.class_weight = class_weight
+        self.balance = balance
+        self.label_smoothing = label_smoothing
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_ensemble = n_ensemble
+        self.weight_averaging = weight_averaging
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -424,6 +494,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
                 f"-1 or None. Got {self.n_threads!r} instead."
             )
         network = self._network_params(X.shape[1], task_names, classes)
+        if self.weight_averaging is not None and self.validation_fraction > 0:
+            raise ValueError(
+                f"weight_averaging={self.weight_averaging!r} averages the last epochs' weights, "
+                "early stopping (validation_fraction > 0) keeps the best epoch's: use one "
+                "of them"
+            )
         if groups is not None:
             groups = column_or_1d(groups)
             check_consistent_length(X, groups)
@@ -433,10 +509,11 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
                 "training speakers: pass groups=speakers to fit to hold out whole speakers",
                 UserWarning, stacklevel=3,
             )
-        Y_fit = Y
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-            Y_fit = np.column_stack([Y, sample_weight])
+        if self.balance == "auxiliary":
+            sample_weight = _auxiliary_balance(Y, task_names, main_task, sample_weight)
+        Y_fit = Y if sample_weight is None else np.column_stack([Y, sample_weight])
 
         # The first seed is the one a single network always used: n_ensemble=1 is unchanged.
         seeds = check_random_state(self.random_state).randint(
@@ -574,8 +651,13 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             bidirectional=bool(structure["bidirectional"]),
             pooling=self.pooling,
             attention_values=structure["attention_values"],
+            feature_attention_scale=self.feature_attention_scale,
             shared_sizes=self._shared_sizes(),
             dropout=float(self.dropout),
+            wide=bool(self.wide),
+            n_members=int(self.n_members),
+            feature_dropout=float(self.feature_dropout),
+            input_noise=float(self.input_noise),
             adversarial=self._adversarial_tasks(task_names),
             adversarial_strength=float(self.adversarial_strength),
         )
@@ -596,6 +678,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         scheduler = self._lr_scheduler(n_train)
         if scheduler is not None:
             callbacks.append(("lr_scheduler", scheduler))
+        if self.weight_averaging is not None:
+            callbacks.append(("weight_averaging",
+                              _WeightAveraging(self.weight_averaging, int(self.max_epochs))))
         if holdout is not None:
             callbacks.append((
                 "early_stopping",
@@ -613,8 +698,12 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             criterion__class_weights=_class_weights(
                 self.class_weight, task_names, classes, Y, main_task
             ),
+            criterion__label_smoothing=float(self.label_smoothing),
             optimizer=torch.optim.AdamW,
             optimizer__weight_decay=float(self.weight_decay),
+            # All parameters updated together instead of one tensor at a time: the same
+            # numbers, fewer calls per batch.
+            optimizer__foreach=True,
             lr=float(self.lr),
             max_epochs=int(self.max_epochs),
             batch_size=int(self.batch_size),
@@ -826,7 +915,10 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
                 batch = torch.from_numpy(X[start : start + _INFERENCE_BATCH_SIZE]).to(device)
                 logits, feature_attention = module(batch, return_attention=True)
                 for task_probabilities, task_logits in zip(probabilities, logits):
-                    task_probabilities.append(torch.softmax(task_logits, dim=1).cpu().numpy())
+                    task_probability = torch.softmax(task_logits, dim=-1)
+                    if task_probability.ndim == 3:  # the mean over the members
+                        task_probability = task_probability.mean(dim=1)
+                    task_probabilities.append(task_probability.cpu().numpy())
                 if return_attention:
                     attention.append(feature_attention.cpu().numpy())
         probabilities = {

@@ -9,9 +9,12 @@ constant one); :class:`_HoldoutSplit` is its early-stopping hold-out, and
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, Subset
 
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
@@ -28,10 +31,15 @@ __all__ = ["MultitaskCrossEntropy"]
 class MultitaskCrossEntropy(nn.Module):
     """Cross-entropy of every task, stacked into one tensor of shape ``(n_tasks,)``.
 
+    Logits with a member axis ``(batch, n_members, n_classes)`` (an ensemble in
+    one network) give the mean of the members' losses.
+
     Parameters
     ----------
     class_weights : sequence of (array-like or None), optional
         Per-task class weights (``None`` for unweighted tasks).
+    label_smoothing : float, default=0.0
+        Label smoothing of every task's cross-entropy (PyTorch's).
 
     Examples
     --------
@@ -42,8 +50,9 @@ class MultitaskCrossEntropy(nn.Module):
     torch.Size([2])
     """
 
-    def __init__(self, class_weights=None):
+    def __init__(self, class_weights=None, label_smoothing: float = 0.0):
         super().__init__()
+        self.label_smoothing = float(label_smoothing)
         self.n_weighted = 0 if class_weights is None else len(class_weights)
         for i, weights in enumerate(class_weights or []):
             tensor = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
@@ -60,14 +69,25 @@ class MultitaskCrossEntropy(nn.Module):
         losses = []
         for i, task_logits in enumerate(logits):
             weight = getattr(self, f"class_weight_{i}") if i < self.n_weighted else None
-            if sample_weight is None:
-                losses.append(nn.functional.cross_entropy(task_logits, y[:, i], weight=weight))
+            target, weights = y[:, i], sample_weight
+            if task_logits.ndim == 3:
+                # Every member sees the whole batch: the mean over all member-sample
+                # pairs is the mean of the members' (weighted) means.
+                n_members = task_logits.shape[1]
+                task_logits = task_logits.reshape(-1, task_logits.shape[-1])
+                target = target.repeat_interleave(n_members)
+                if weights is not None:
+                    weights = weights.repeat_interleave(n_members)
+            if weights is None:
+                losses.append(nn.functional.cross_entropy(
+                    task_logits, target, weight=weight, label_smoothing=self.label_smoothing))
                 continue
             per_sample = nn.functional.cross_entropy(
-                task_logits, y[:, i], weight=weight, reduction="none"
+                task_logits, target, weight=weight, reduction="none",
+                label_smoothing=self.label_smoothing,
             )
-            norm = sample_weight if weight is None else sample_weight * weight[y[:, i]]
-            losses.append((per_sample * sample_weight).sum() / norm.sum().clamp_min(1e-12))
+            norm = weights if weight is None else weights * weight[target]
+            losses.append((per_sample * weights).sum() / norm.sum().clamp_min(1e-12))
         return torch.stack(losses)
 
 
@@ -80,6 +100,49 @@ class _TaskWeightsLogger(Callback):
         if len(weights) > 1:
             for task, weight in weights.items():
                 net.history.record(f"weight_{task}", weight)
+
+
+#: Weight averaging: SWA averages the weights at the end of the last quarter of the
+#: epochs; EMA updates its average at the end of every epoch with this decay, so that
+#: the last 10 epochs carry about two thirds of the weight.
+SWA_FRACTION = 0.25
+EMA_DECAY = 0.9
+
+
+class _WeightAveraging(Callback):
+    """Average the network's weights over the end of training; the average replaces them.
+
+    ``"swa"``: the plain mean of the weights at the end of each of the last
+    ``SWA_FRACTION`` of ``max_epochs`` epochs (stochastic weight averaging);
+    ``"ema"``: an exponential moving average over all epochs' end weights, decay
+    ``EMA_DECAY`` per epoch. Only parameters are averaged: the network has no
+    batch-norm statistics to recompute.
+    """
+
+    def __init__(self, method: str, max_epochs: int):
+        self.method = method
+        self.max_epochs = max_epochs
+
+    def initialize(self):
+        self.averaged_ = None
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        if self.method == "swa":
+            if epoch <= self.max_epochs - math.ceil(SWA_FRACTION * self.max_epochs):
+                return
+            if self.averaged_ is None:
+                self.averaged_ = AveragedModel(net.module_)
+        elif self.averaged_ is None:
+            self.averaged_ = AveragedModel(
+                net.module_, multi_avg_fn=get_ema_multi_avg_fn(EMA_DECAY))
+        self.averaged_.update_parameters(net.module_)
+
+    def on_train_end(self, net, **kwargs):
+        if self.averaged_ is not None:
+            net.module_.load_state_dict(self.averaged_.module.state_dict())
+        self.averaged_ = None  # the net (and its pickle) keeps one copy of the weights
 
 
 def _silent(*args, **kwargs):
@@ -136,6 +199,35 @@ class _HoldoutSplit:
         return next(splitter.split(np.zeros(n_samples), groups=self.groups))
 
 
+def _dataset_arrays(dataset):
+    """``(X, y, rows)`` of a skorch Dataset of arrays, or of a Subset of one; else None."""
+    rows = None
+    if isinstance(dataset, Subset):
+        rows, dataset = np.asarray(dataset.indices), dataset.dataset
+    X, y = getattr(dataset, "X", None), getattr(dataset, "y", None)
+    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)):
+        return None
+    return X, y, rows
+
+
+class _ArrayBatches:
+    """Iterable of ``(X, y)`` tensor batches, each gathered by one index (a DataLoader's stand-in)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, rows, batches: BatchSampler):
+        self.X, self.y, self.rows, self.batches = X, y, rows, batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        # The DataLoader this replaces drew one number from torch's global RNG per
+        # epoch; drawing it too keeps the training's random stream (dropout) as it was.
+        torch.empty((), dtype=torch.int64).random_()
+        for batch in self.batches:
+            index = np.asarray(batch) if self.rows is None else self.rows[batch]
+            yield torch.from_numpy(self.X[index]), torch.from_numpy(self.y[index])
+
+
 class _MultitaskNet(NeuralNet):
     """skorch NeuralNet with one loss per task, combined by a :class:`LossWeighting`.
 
@@ -177,11 +269,12 @@ class _MultitaskNet(NeuralNet):
         self.loss_weighting.end_epoch()
 
     def get_iterator(self, dataset, training=False):
-        """Batches fetched whole by fancy indexing, in the order of skorch's iterators.
+        """Batches gathered whole, in the order of skorch's iterators.
 
         skorch's default DataLoader fetches and collates a batch sample by sample, a
         fixed cost of several milliseconds per batch that dominated the short epochs of
-        a 16-step sequence.
+        a 16-step sequence. A dataset of arrays (what ``fit`` passes) is indexed one
+        batch at a time; anything else goes through a DataLoader.
         """
         params = self.get_params_for("iterator_train" if training else "iterator_valid")
         if params.get("shuffle", False):
@@ -189,7 +282,16 @@ class _MultitaskNet(NeuralNet):
         else:
             order = SequentialSampler(dataset)
         batches = BatchSampler(order, batch_size=int(self.batch_size), drop_last=False)
-        return DataLoader(dataset, sampler=batches, batch_size=None)
+        arrays = _dataset_arrays(dataset)
+        if arrays is None:
+            return DataLoader(dataset, sampler=batches, batch_size=None)
+        return _ArrayBatches(*arrays, batches)
+
+    def _set_training(self, training=True):
+        # skorch sets the mode of every submodule on every batch; it changes only
+        # between training and validation.
+        if self.module_.training != training or self.criterion_.training != training:
+            super()._set_training(training)
 
     def get_task_losses(self, y_pred, y_true) -> torch.Tensor:
         """Per-task losses, a tensor of shape ``(n_tasks,)``."""

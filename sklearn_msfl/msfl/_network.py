@@ -16,6 +16,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 
+import tabm
 import torch
 from torch import nn
 
@@ -31,7 +32,7 @@ __all__ = ["MSFLNetwork"]
 
 EMBEDDINGS = ("shared", "per_feature")
 POOLINGS = ("attention", "mean")
-ATTENTION_VALUES = ("states", "inputs")
+ATTENTION_VALUES = ("states", "inputs", "both")
 
 
 def _task_classes(n_classes) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -103,18 +104,46 @@ class MSFLNetwork(nn.Module):
         plain averages (a step's input is the mean of its features' embeddings,
         the pooled vector the mean of the LSTM states), so the LSTM stays in the
         network; the reported attention is then uniform.
-    attention_values : {"states", "inputs"}, default="states"
+    attention_values : {"states", "inputs", "both"}, default="states"
         What the step attention pools. ``"states"``: the LSTM states (the
         paper). ``"inputs"``: the scores still come from the LSTM states, but
         they pool the LSTM's inputs (each step's pooled feature embeddings), so
         a feature's weight gates exactly what its embedding contributes: a
-        faithful per-feature explanation. Needs ``embedding="per_feature"``.
+        faithful per-feature explanation. ``"both"``: the same weights pool
+        both, and the shared layers read the pooled inputs and the pooled
+        states side by side (what the LSTM learnt reaches the classifier).
+        ``"inputs"`` and ``"both"`` need ``embedding="per_feature"``.
+    feature_attention_scale : float or "learned", optional
+        Factor of the within-step attention scores before their soft cap (see
+        :class:`FeatureAttention`): the step's feature count by default, a
+        constant, or ``"learned"`` (a temperature per step, from 1). Needs
+        within-step attention (``embedding="per_feature"``, ``patch_size > 1``,
+        ``pooling="attention"``).
     shared_sizes : int or sequence of int, default=(64,)
         Sizes of the shared dense layers after pooling (at least one: GradNorm
         balances the gradients at the last of them).
     dropout : float, default=0.0
         Dropout after pooling and after every shared layer (and between LSTM
         layers).
+    wide : bool, default=False
+        Whether the first shared layer also reads the whole input vector
+        through a linear map of its own (wide and deep): a path around the
+        LSTM and the attention, so that the attention weights no longer tell
+        everything the network reads.
+    n_members : int, default=1
+        Members of a parameter-efficient ensemble (BatchEnsemble, as in TabM)
+        that share the embeddings, the LSTM and the attention: the shared
+        layers become ``tabm.LinearBatchEnsemble`` layers (one weight matrix,
+        a scaling of its inputs and outputs and a bias per member) and every
+        task gets one head per member (``tabm.LinearEnsemble``). With more
+        than one member the logits have a member axis.
+    feature_dropout : float, default=0.0
+        Probability of dropping each input feature of each sample in training
+        (set to 0, the mean of a standardised feature; the others scaled by
+        ``1 / (1 - p)``, as dropout does).
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the (standardised)
+        inputs in training.
     adversarial : sequence of str, default=()
         Tasks whose heads sit behind a :class:`GradientReversal`: the head
         learns the task, the shared layers learn features that do not reveal
@@ -156,8 +185,13 @@ class MSFLNetwork(nn.Module):
         bidirectional: bool = False,
         pooling: str = "attention",
         attention_values: str = "states",
+        feature_attention_scale=None,
         shared_sizes=(64,),
         dropout: float = 0.0,
+        wide: bool = False,
+        n_members: int = 1,
+        feature_dropout: float = 0.0,
+        input_noise: float = 0.0,
         adversarial=(),
         adversarial_strength: float = 1.0,
     ):
@@ -169,13 +203,17 @@ class MSFLNetwork(nn.Module):
         _check_choice(embedding, "embedding", EMBEDDINGS)
         _check_choice(pooling, "pooling", POOLINGS)
         _check_choice(attention_values, "attention_values", ATTENTION_VALUES)
-        if embedding == "shared" and attention_values == "inputs":
+        _check_positive_int(n_members, "n_members")
+        if embedding == "shared" and attention_values != "states":
             raise ValueError(
-                "attention_values='inputs' pools per-feature embeddings: it needs "
-                "embedding='per_feature' (or set attention_values='states')"
+                f"attention_values={attention_values!r} pools per-feature embeddings: it "
+                "needs embedding='per_feature' (or set attention_values='states')"
             )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        for value, name in ((dropout, "dropout"), (feature_dropout, "feature_dropout")):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        if not input_noise >= 0.0:
+            raise ValueError(f"input_noise must be non-negative, got {input_noise!r}")
         shared_sizes = (
             (shared_sizes,) if isinstance(shared_sizes, numbers.Integral) else tuple(shared_sizes)
         )
@@ -191,6 +229,9 @@ class MSFLNetwork(nn.Module):
         self.embedding = embedding
         self.pooling = pooling
         self.attention_values = attention_values
+        self.n_members = int(n_members)
+        self.feature_dropout = float(feature_dropout)
+        self.input_noise = float(input_noise)
 
         if embedding == "per_feature":
             _check_positive_int(embedding_dim, "embedding_dim")
@@ -202,9 +243,18 @@ class MSFLNetwork(nn.Module):
         use_attention = pooling == "attention"
         # Inside a step: one weight per feature (needs embeddings and several features).
         weighs_within = use_attention and self.embed is not None and self.patch_size > 1
-        self.feature_attention = (
-            FeatureAttention(self.n_steps, self.patch_size, embedding_dim) if weighs_within else None
-        )
+        self.feature_attention = None
+        if weighs_within:
+            # Passed only when set, so that a FeatureAttention variant keeps its own default.
+            scale = {} if feature_attention_scale is None else {
+                "logit_scale": _check_scale(feature_attention_scale)}
+            self.feature_attention = FeatureAttention(
+                self.n_steps, self.patch_size, embedding_dim, **scale)
+        elif feature_attention_scale is not None:
+            raise ValueError(
+                "feature_attention_scale needs attention within steps (embedding='per_feature', "
+                "patch_size > 1 and pooling='attention')"
+            )
         self.lstm = nn.LSTM(
             lstm_input_size,
             hidden_size,
@@ -219,14 +269,15 @@ class MSFLNetwork(nn.Module):
         )
         self.pool_dropout = nn.Dropout(dropout)
 
-        layers = []
-        pools_inputs = use_attention and attention_values == "inputs"
-        in_size = lstm_input_size if pools_inputs else state_size
-        for size in shared_sizes:
-            layers += [nn.Linear(in_size, size), nn.ReLU(), nn.Dropout(dropout)]
-            in_size = size
-        self.shared = nn.Sequential(*layers)
-        self.heads = nn.ModuleList(nn.Linear(in_size, count) for count in self.n_classes)
+        pooled_sizes = {"states": state_size, "inputs": lstm_input_size,
+                        "both": lstm_input_size + state_size}
+        in_size = pooled_sizes[attention_values] if use_attention else state_size
+        self.wide = nn.Linear(self.n_features, shared_sizes[0], bias=False) if wide else None
+        self.shared = nn.Sequential(*self._shared_layers(in_size, shared_sizes, dropout))
+        self.heads = nn.ModuleList(
+            self._linear(shared_sizes[-1], count, first=False, head=True)
+            for count in self.n_classes
+        )
         unknown = set(adversarial) - set(self.task_names)
         if unknown:
             raise ValueError(f"adversarial names unknown tasks {sorted(unknown)}; "
@@ -239,6 +290,25 @@ class MSFLNetwork(nn.Module):
         real[self.n_features :] = False
         self.register_buffer("real_features", real.reshape(self.n_steps, -1), persistent=False)
 
+    def _linear(self, in_size: int, out_size: int, first: bool, head: bool = False) -> nn.Module:
+        """A dense layer, or with several members its ensemble version from ``tabm``."""
+        if self.n_members == 1:
+            return nn.Linear(in_size, out_size)
+        if head:
+            return tabm.LinearEnsemble(in_size, out_size, k=self.n_members)
+        # TabM's initialisation: random signs scale the first layer's inputs (what makes
+        # the members differ at the start), every other scaling starts at one.
+        scaling = ("random-signs", "ones") if first else "ones"
+        return tabm.LinearBatchEnsemble(in_size, out_size, k=self.n_members,
+                                        scaling_init=scaling)
+
+    def _shared_layers(self, in_size: int, sizes, dropout: float) -> list[nn.Module]:
+        layers = []
+        for i, size in enumerate(sizes):
+            layers += [self._linear(in_size, size, first=i == 0), nn.ReLU(), nn.Dropout(dropout)]
+            in_size = size
+        return layers
+
     @property
     def attention_level(self) -> str | None:
         """``"feature"``, ``"step"`` or None: what the attention weights tell apart."""
@@ -249,7 +319,7 @@ class MSFLNetwork(nn.Module):
         return "step"
 
     @property
-    def last_shared_layer(self) -> nn.Linear:
+    def last_shared_layer(self) -> nn.Module:
         """The last task-sharing dense layer (where GradNorm measures gradients)."""
         return self.shared[-3]
 
@@ -319,20 +389,24 @@ class MSFLNetwork(nn.Module):
         Returns
         -------
         logits : tuple of tensors
-            One ``(batch, n_classes[i])`` tensor per task, in ``task_names`` order.
+            One ``(batch, n_classes[i])`` tensor per task, in ``task_names``
+            order; ``(batch, n_members, n_classes[i])`` with several members.
         attention : tensor of shape (batch, n_features)
             Only when ``return_attention``: the weight of every feature (its
             step's weight times its weight within the step), summing to one.
         """
-        steps, within = self.step_inputs(X)
+        inputs = self._perturb(X)
+        steps, within = self.step_inputs(inputs)
         states, _ = self.lstm(steps)
         if self.attention is not None:
-            values = steps if self.attention_values == "inputs" else states
+            values = {"inputs": steps, "states": states}.get(self.attention_values)
+            if values is None:  # "both"
+                values = torch.cat([steps, states], dim=-1)
             pooled, step_weights = self.attention(states, values=values)
         else:
             pooled = states.mean(dim=1)
             step_weights = states.new_full(states.shape[:2], 1.0 / self.n_steps)
-        shared = self.shared(self.pool_dropout(pooled))
+        shared = self._shared_forward(self.pool_dropout(pooled), inputs)
         logits = tuple(
             head(self.reversal(shared) if name in self.adversarial else shared)
             for name, head in zip(self.task_names, self.heads)
@@ -342,10 +416,44 @@ class MSFLNetwork(nn.Module):
         attention = (step_weights.unsqueeze(-1) * within).reshape(X.shape[0], -1)
         return logits, attention[:, : self.n_features]
 
+    def _perturb(self, X: torch.Tensor) -> torch.Tensor:
+        """The inputs with noise and feature dropout in training (untouched at 0)."""
+        if not self.training:
+            return X
+        if self.input_noise:
+            X = X + self.input_noise * torch.randn_like(X)
+        if self.feature_dropout:
+            X = nn.functional.dropout(X, self.feature_dropout)
+        return X
+
+    def _shared_forward(self, pooled: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """The shared layers on the pooled vector (one copy per member), plus the wide path."""
+        if self.n_members > 1:
+            pooled = tabm.ensemble_view(pooled, self.n_members, self.training)
+        if self.wide is None:
+            return self.shared(pooled)
+        wide = self.wide(inputs)
+        hidden = self.shared[0](pooled) + (wide.unsqueeze(1) if self.n_members > 1 else wide)
+        for layer in self.shared[1:]:
+            hidden = layer(hidden)
+        return hidden
+
 
 def _check_choice(value, name: str, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def _check_scale(value):
+    if isinstance(value, str):
+        if value != "learned":
+            raise ValueError(f"feature_attention_scale must be a positive number or "
+                             f"'learned', got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"feature_attention_scale must be a positive number or 'learned', "
+                         f"got {value!r}")
+    return float(value)
 
 
 def _check_positive_int(value, name: str) -> None:

@@ -3,7 +3,8 @@
 ``y`` (1-D, 2-D, a Series or a DataFrame, optionally with ``auxiliary`` label
 columns) becomes one named label column per task, checked and encoded as integer
 codes; :func:`_class_weights` turns the ``class_weight`` parameter into one weight
-array per task; :func:`_where_not_finite` names the rows and features of NaN or
+array per task, :func:`_auxiliary_balance` ``balance="auxiliary"`` into sample
+weights; :func:`_where_not_finite` names the rows and features of NaN or
 infinite values in ``X``.
 """
 
@@ -172,3 +173,27 @@ def _class_weights(spec, task_names, classes, Y, main_task) -> list:
             compute_class_weight(task_spec, classes=task_classes, y=task_classes[Y[:, i]])
         )
     return weights
+
+
+def _auxiliary_balance(Y: np.ndarray, task_names, main_task: str, sample_weight=None):
+    """Sample weights of ``balance="auxiliary"``: every value of the first auxiliary task
+    (e.g. every corpus) the same total, shared equally by its main-task classes.
+
+    A row of auxiliary value ``a`` and main class ``c`` weighs
+    ``n / (n_a_values * n_classes_in_a * count(a, c))`` (mean one over the rows), times
+    its ``sample_weight`` if given.
+    """
+    auxiliary = [task for task in task_names if task != main_task]
+    if not auxiliary:
+        raise ValueError(
+            "balance='auxiliary' weighs every value of an auxiliary task (e.g. every "
+            "language) equally, but y has only the main task: pass the auxiliary labels "
+            "as a column of y or as auxiliary="
+        )
+    cells = Y[:, [task_names.index(auxiliary[0]), task_names.index(main_task)]]
+    pairs, inverse, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+    values, classes_per_value = np.unique(pairs[:, 0], return_counts=True)
+    classes_in_value = classes_per_value[np.searchsorted(values, pairs[:, 0])]
+    weights = len(Y) / (len(values) * classes_in_value * counts)
+    weights = weights[inverse.ravel()]
+    return weights if sample_weight is None else weights * sample_weight
