@@ -572,8 +572,12 @@ def test_example_command_line(real_corpora_example, capsys, tmp_path, monkeypatc
     monkeypatch.setenv("MSFL_CORPORA", str(corpora))
     args = real_corpora_example.parse_args(["--quick", "--epochs", "2"])
     assert args.quick and real_corpora_example.corpora_folder(args.corpora) == corpora
-    estimators = real_corpora_example.build_estimators(args)
-    assert estimators["msfl"].max_epochs == 2 and estimators["msfl"].patch_size == 16
+    speakers = pd.DataFrame({"corpus": ["emodb"] * 2, "speaker": ["03", "08"]})
+    estimators = real_corpora_example.build_estimators(args, speakers)
+    msfl = estimators["MSFL"][-1]
+    assert msfl.max_epochs == 2 and msfl.patch_size == 64
+    # The README's models: one feature step, shared; the SVM tuned on inner speaker folds.
+    assert estimators["SVM"].estimator[0] is estimators["MSFL"][0]
     with pytest.raises(SystemExit, match="corpora folder not found"):
         real_corpora_example.main(["--corpora", str(tmp_path / "missing")])
 
