@@ -98,7 +98,7 @@ def final_bar_states(stderr: str) -> list[str]:
     """The last state of every progress bar: the text before each newline, after its last \\r."""
     states = []
     for line in stderr.split("\n"):
-        state = line.rsplit("\r", 1)[-1].strip()
+        state = line.rstrip("\r").rsplit("\r", 1)[-1].strip()
         if state:
             states.append(state)
     return states
