@@ -518,3 +518,67 @@ def test_explanation_dev_summary_counts_each_case_once_and_gives_the_odds(tmp_pa
     assert summary.failure_kind("own cues", "no: qab's tilt 1.12, qaa's model 1.15") == (
         "own cue: tilt")
     assert summary.failure_kind("shared cue", "met") is None
+
+
+# ---------------------------------------------------------------------------- svm_speed
+@pytest.fixture(scope="module")
+def svm_speed():
+    return load_script("svm_speed")
+
+
+def test_svm_speed_compares_the_grid_before_issue_25_with_the_baseline_of_today(svm_speed):
+    from sklearn_msfl.baselines import SVM_PARAM_GRID
+
+    speakers = pd.DataFrame({"corpus": ["a", "b"], "speaker": ["1", "2"]})
+    old = svm_speed.build("old", "global", speakers)
+    assert old.param_grid == {"svc__C": [0.1, 1.0, 10.0, 100.0],
+                              "svc__gamma": ["scale", 1e-4, 1e-3, 1e-2]}
+    assert [name for name, _ in old.estimator.steps] == ["standardscaler", "svc"]
+    new = svm_speed.build("new", "corpus", speakers)
+    assert new.param_grid == SVM_PARAM_GRID
+    assert "groupstandardscaler" in dict(new.estimator.steps)
+    with pytest.raises(SystemExit):
+        svm_speed.parse_args(["--quick"])  # would overwrite the committed results
+
+
+@pytest.mark.corpora
+@pytest.mark.slow
+def test_svm_speed_quick_run_writes_the_report(corpora_dir, tmp_path):
+    completed = run_script("svm_speed", "--quick", "--corpora", corpora_dir, "--output",
+                           tmp_path, "--normalisations", "global", timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = (tmp_path / "svm_speed.md").read_text()
+    for text in ("new / old", "Pooled UAR", "Paired per-fold differences", "## Why the new grid",
+                 "Inner-fold results of the old search", "--quick"):
+        assert text in report
+
+
+# ---------------------------------------------------------------------------- readme_example
+@pytest.fixture(scope="module")
+def readme_example():
+    return load_script("readme_example")
+
+
+def test_readme_example_runs_the_readme_block_and_reads_the_bars(readme_example):
+    code = readme_example.readme_example()
+    assert "evaluate(models, frame" in code and 'cache="feature-cache"' in code
+    assert "```" not in code
+    stderr = "bar  0%\rbar 50%\rbar 100%\nother bar 100%\r\nwarning\n"
+    assert readme_example.final_bar_states(stderr) == ["bar 100%", "other bar 100%",
+                                                       "warning"]
+
+
+@pytest.mark.slow
+def test_readme_example_counts_extractions_in_worker_processes(readme_example, tmp_path):
+    from sklearn_msfl.datasets import make_emotional_speech
+
+    files, _ = make_emotional_speech(4, n_languages=1, n_speakers_per_language=2,
+                                     duration=(0.5, 0.6), random_state=0,
+                                     output_dir=tmp_path / "wav")
+    code = ("from sklearn_msfl import OpenSmileTransformer\n"
+            f"OpenSmileTransformer(feature_set='eGeMAPSv02', n_jobs=2, cache='feature-cache')"
+            f".fit_transform({files!r})\n")
+    outcome = readme_example.run_example(code, tmp_path)
+    assert outcome["returncode"] == 0, outcome["stderr"][-2000:]
+    assert sorted(outcome["extracted"]) == sorted(files)
+    assert outcome["cache_files"] == 4

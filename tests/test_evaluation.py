@@ -572,8 +572,12 @@ def test_example_command_line(real_corpora_example, capsys, tmp_path, monkeypatc
     monkeypatch.setenv("MSFL_CORPORA", str(corpora))
     args = real_corpora_example.parse_args(["--quick", "--epochs", "2"])
     assert args.quick and real_corpora_example.corpora_folder(args.corpora) == corpora
-    estimators = real_corpora_example.build_estimators(args)
-    assert estimators["msfl"].max_epochs == 2 and estimators["msfl"].patch_size == 16
+    speakers = pd.DataFrame({"corpus": ["emodb"] * 2, "speaker": ["03", "08"]})
+    estimators = real_corpora_example.build_estimators(args, speakers)
+    msfl = estimators["MSFL"][-1]
+    assert msfl.max_epochs == 2 and msfl.patch_size == 64
+    # The README's models: one feature step, shared; the SVM tuned on inner speaker folds.
+    assert estimators["SVM"].estimator[0] is estimators["MSFL"][0]
     with pytest.raises(SystemExit, match="corpora folder not found"):
         real_corpora_example.main(["--corpora", str(tmp_path / "missing")])
 
@@ -682,14 +686,14 @@ def test_corrected_resampled_t_test():
 
 
 # ----------------------------------------------------------------------------
-# issue 12 item 2: the progress bar names the fold running now, one bar per estimator
+# issue 25 item 1: one bar over all fits, naming the fit running now
 # ----------------------------------------------------------------------------
 EVENTS = []
 
 
 class RecordingBar:
-    def __init__(self, total=None, desc="", unit=None, disable=False):
-        EVENTS.append(("bar", desc, total))
+    def __init__(self, total=None, desc="", unit=None, disable=False, **kwargs):
+        EVENTS.append(("bar", desc, total, unit, kwargs.get("smoothing")))
 
     def set_postfix_str(self, text, refresh=True):
         EVENTS.append(("postfix", text))
@@ -717,18 +721,107 @@ def test_progress_names_the_running_estimator_and_fold(monkeypatch):
     X = np.column_stack([np.zeros(12), np.arange(12)])
     evaluate({"fast": LoggingEcho(tag="fast"), "slow": LoggingEcho(tag="slow")}, X,
              np.arange(12) % 2, groups=np.arange(12) // 2, cv=3, verbose=True)
-    bars = [event for event in EVENTS if event[0] == "bar"]
-    assert bars == [("bar", "evaluate fast", 3), ("bar", "evaluate slow", 3)]
-    bar, postfix, fits = None, None, {"fast": 0, "slow": 0}
+    # One bar over the 6 fits; its rate is the mean over the run (a sane ETA).
+    assert [event for event in EVENTS if event[0] == "bar"] == [
+        ("bar", "evaluate 2 x 3 folds", 6, "fit", 0)]
+    postfix, fits = None, []
     for event in EVENTS:
-        if event[0] == "bar":
-            bar = event[1]
-        elif event[0] == "postfix":
+        if event[0] == "postfix":
             postfix = event[1]
         elif event[0] == "fit":
-            tag = event[1]
-            fits[tag] += 1
-            assert bar == f"evaluate {tag}"
-            assert postfix == f"running fold {fits[tag]}/3"
-    assert fits == {"fast": 3, "slow": 3}
-    assert EVENTS[-2][0] == "update" and EVENTS[-1] == ("close",)
+            fits.append(event[1])
+            assert postfix == f"fitting {event[1]} on fold {(len(fits) + 1) // 2}/3"
+    assert fits == ["fast", "slow"] * 3  # fold by fold, so that the ETA mixes both
+    assert EVENTS.count(("update",)) == 6 and EVENTS[-1] == ("close",)
+
+
+def test_parallel_progress_counts_the_fits_done_per_estimator(monkeypatch):
+    monkeypatch.setattr(evaluation, "tqdm", RecordingBar)
+    EVENTS.clear()
+    X = np.column_stack([np.zeros(12), np.arange(12)])
+    with joblib.parallel_config(backend="threading"):
+        evaluate({"a": EchoClassifier(), "b": EchoClassifier()}, X, np.arange(12) % 2,
+                 groups=np.arange(12) // 2, cv=3, n_jobs=2, verbose=True)
+    postfixes = [event[1] for event in EVENTS if event[0] == "postfix"]
+    assert len(postfixes) == 6 and postfixes[-1] == "a 3/3, b 3/3"
+
+
+# ----------------------------------------------------------------------------
+# issue 25 item 1: features extracted once per evaluation
+# ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def synthetic_files(tmp_path_factory):
+    """24 short wav files: 2 languages (as corpora) x 3 speakers x 4 emotions."""
+    from sklearn_msfl.datasets import make_emotional_speech
+
+    files, y = make_emotional_speech(24, n_languages=2, n_speakers_per_language=3,
+                                     duration=(0.5, 0.8), random_state=0,
+                                     output_dir=tmp_path_factory.mktemp("synthetic"))
+    return y.assign(file=files, corpus=y["language"])
+
+
+@pytest.fixture
+def extracted(monkeypatch):
+    """The files openSMILE is run on, in this process (threads included)."""
+    from sklearn_msfl import _extraction
+
+    files = []
+    original = _extraction.extract_item
+
+    def counting(item, settings):
+        files.append(item.file)
+        return original(item, settings)
+
+    monkeypatch.setattr(_extraction, "extract_item", counting)
+    return files
+
+
+def feature_step(**params):
+    from sklearn_msfl.features import OpenSmileTransformer
+
+    return OpenSmileTransformer(feature_set="eGeMAPSv02", **params)
+
+
+def test_two_models_extract_every_file_once(synthetic_files, extracted):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_msfl.baselines import make_svm_baseline
+
+    frame = synthetic_files
+    speakers = frame[["corpus", "speaker"]]
+    models = {  # a search of a pipeline, and a pipeline with an equal feature step
+        "SVM": make_svm_baseline(speakers, param_grid={"svc__C": [1.0, 10.0]}, n_splits=2,
+                                 preprocessing=[feature_step(n_jobs=2)]),
+        "LR": make_pipeline(feature_step(), StandardScaler(), LogisticRegression()),
+    }
+    with joblib.parallel_config(backend="threading"):  # workers in this process: counted
+        result = evaluate(models, frame, frame["emotion"], groups=speakers, cv=3, n_jobs=2,
+                          verbose=False, return_estimators=True)
+    assert sorted(extracted) == sorted(frame["file"])
+    # The fitted folds keep their feature step, ready for new files.
+    assert result.estimators["LR"][0].steps[0][1].n_features_out_ == 88
+
+
+def test_extraction_bar_comes_first(synthetic_files, capsys):
+    frame = synthetic_files
+    model = make_pipeline(feature_step(), DummyClassifier())
+    evaluate(model, frame, frame["emotion"], groups=frame[["corpus", "speaker"]], cv=2)
+    err = capsys.readouterr().err.lstrip("\r\n")
+    assert err.startswith("openSMILE eGeMAPSv02"), err[:80]
+    assert err.index("24/24") < err.index("evaluate 1 x 2 folds")
+
+
+def test_feature_steps_that_get_the_input_are_found():
+    from sklearn.ensemble import BaggingClassifier
+    from sklearn.pipeline import FeatureUnion
+
+    a, b, c = feature_step(), feature_step(sampling_rate=8000), feature_step()
+    nested = GridSearchCV(
+        make_pipeline("passthrough", FeatureUnion([("a", a), ("b", b)]), DummyClassifier()),
+        {"dummyclassifier__strategy": ["prior"]})
+    assert [step for step in evaluation._input_steps(nested) if step in (a, b)] == [a, b]
+    assert c in list(evaluation._input_steps(BaggingClassifier(make_pipeline(c, DummyClassifier()))))
+    # A feature step behind another step does not get evaluate's X.
+    later = make_pipeline(FunctionTransformer(), feature_step(), DummyClassifier())
+    assert not any(step is later[1] for step in evaluation._input_steps(later))

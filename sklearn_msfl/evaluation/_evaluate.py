@@ -208,21 +208,62 @@ def _check_inner_cv(estimators, y) -> None:
 
 
 # ----------------------------------------------------------------------------
+# features extracted once
+# ----------------------------------------------------------------------------
+def _input_steps(estimator):
+    """The steps of ``estimator`` that receive its input as it is, recursively.
+
+    The first step of a pipeline, every transformer of a feature union, and the
+    ``estimator`` of a search or another meta-estimator (bagging, calibration, ...).
+    """
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        first = next((step for _, step in steps if step not in (None, "passthrough")), None)
+        if first is not None:
+            yield from _input_steps(first)
+        return
+    union = getattr(estimator, "transformer_list", None)
+    if union:
+        for _, step in union:
+            if step not in (None, "drop", "passthrough"):
+                yield from _input_steps(step)
+        return
+    yield estimator
+    inner = getattr(estimator, "estimator", None)
+    if hasattr(inner, "fit"):
+        yield from _input_steps(inner)
+
+
+def _extract_once(estimators, X, n_jobs, verbose):
+    """Extract the features of every row for the feature steps that get ``X``; None: none."""
+    from .features import OpenSmileTransformer, extract_table  # opensmile only when needed
+
+    steps = [step for estimator in estimators.values() for step in _input_steps(estimator)
+             if isinstance(step, OpenSmileTransformer)]
+    if not steps:
+        return None
+    return extract_table(steps, X, n_jobs=n_jobs, verbose=verbose)
+
+
+# ----------------------------------------------------------------------------
 # running
 # ----------------------------------------------------------------------------
-def _fit_predict(name, estimator, fold, X, y, y_main, train, test, keep_estimator):
+def _fit_predict(name, estimator, fold, X, y, y_main, train, test, keep_estimator, table):
     """Fit a clone on ``train`` and predict the main task on ``test``."""
+    from ._feature_table import active
+
     model = clone(estimator)
     multitask = is_multitask(estimator)
     y_fit = y if multitask else y_main
-    start = time.perf_counter()
-    model.fit(_safe_indexing(X, train), _safe_indexing(y_fit, train))
-    fit_time = time.perf_counter() - start
-    if multitask:
-        _check_main_task(model, name)
-    start = time.perf_counter()
-    y_pred = np.asarray(model.predict(_safe_indexing(X, test)))
-    predict_time = time.perf_counter() - start
+    with active(table):
+        start = time.perf_counter()
+        model.fit(_safe_indexing(X, train), _safe_indexing(y_fit, train))
+        fit_time = time.perf_counter() - start
+        if multitask:
+            _check_main_task(model, name)
+        start = time.perf_counter()
+        y_pred = np.asarray(model.predict(_safe_indexing(X, test)))
+        predict_time = time.perf_counter() - start
     return {
         "estimator": name,
         "fold": fold,
@@ -234,60 +275,61 @@ def _fit_predict(name, estimator, fold, X, y, y_main, train, test, keep_estimato
 
 
 class _Progress:
-    """One bar per estimator, so that each ETA comes from that estimator's folds only.
+    """One bar over all fits (estimators times folds), in seconds per fit when slow.
 
-    The bar of an estimator opens when its first fold starts, and its postfix names
-    the fold running now (and how many more may run alongside, with ``n_jobs``).
+    Its rate is the mean over the whole run (no smoothing), so that fits finishing
+    together in parallel do not make it jump, and the fits are run fold by fold
+    (every estimator on fold 1, then on fold 2, ...), so that the finished ones
+    mix the estimators as the remaining ones do and the ETA holds. The postfix
+    names the fit running now (one at a time) or the fits done per estimator.
     """
 
-    def __init__(self, n_folds: int, n_parallel: int, disable: bool):
-        self.n_folds, self.n_parallel, self.disable = n_folds, n_parallel, disable
-        self.bar, self.name, self.started = None, None, 0.0
+    def __init__(self, names, n_folds: int, n_parallel: int, disable: bool):
+        self.n_folds, self.n_parallel = n_folds, n_parallel
+        self.done_folds = dict.fromkeys(names, 0)
+        self.bar = tqdm(total=len(names) * n_folds, unit="fit", smoothing=0, disable=disable,
+                        desc=f"evaluate {len(names)} x {n_folds} folds")
 
     def start(self, name: str, fold: int) -> None:
-        if name != self.name:
-            self.close()
-            self.name, self.started = name, time.perf_counter()
-            self.bar = tqdm(total=self.n_folds, desc=f"evaluate {name}", unit="fold",
-                            disable=self.disable)
-        more = f" (+{self.n_parallel - 1} in parallel)" if self.n_parallel > 1 else ""
-        self.bar.set_postfix_str(f"running fold {fold + 1}/{self.n_folds}{more}")
+        if self.n_parallel == 1:
+            self.bar.set_postfix_str(f"fitting {name} on fold {fold + 1}/{self.n_folds}")
 
-    def done(self, fold: int) -> None:
-        if fold + 1 == self.n_folds:
-            self.bar.set_postfix_str(f"done in {time.perf_counter() - self.started:.1f} s",
-                                     refresh=False)
+    def done(self, name: str) -> None:
+        self.done_folds[name] += 1
+        if self.n_parallel > 1:
+            self.bar.set_postfix_str(", ".join(
+                f"{name} {done}/{self.n_folds}" for name, done in self.done_folds.items()
+            ), refresh=False)
         self.bar.update()
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
 
 
-def _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, keep_estimators):
-    keys = [(name, fold) for name in estimators for fold in range(len(folds))]
+def _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, keep_estimators, table):
+    keys = [(name, fold) for fold in range(len(folds)) for name in estimators]
     tasks = [
         delayed(_fit_predict)(name, estimators[name], fold, X, y, y_main, *folds[fold],
-                              keep_estimators)
+                              keep_estimators, table)
         for name, fold in keys
     ]
     n_parallel = min(effective_n_jobs(n_jobs), len(tasks))
-    progress = _Progress(len(folds), n_parallel, disable=not verbose)
-    if n_parallel == 1:  # run here, so the bar names exactly the fold being fitted
-        runs = (function(*args, **kwargs) for function, args, kwargs in tasks)
-    else:  # results come in order: the next one is running now
-        runs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    progress = _Progress(list(estimators), len(folds), n_parallel, disable=not verbose)
     records = []
     try:
-        progress.start(*keys[0])
-        for i, record in enumerate(runs):
-            progress.done(record["fold"])
-            records.append(record)
-            if i + 1 < len(keys):
-                progress.start(*keys[i + 1])
+        if n_parallel == 1:  # run here, so the bar names exactly the fit running
+            for (name, fold), (function, args, kwargs) in zip(keys, tasks, strict=True):
+                progress.start(name, fold)
+                records.append(function(*args, **kwargs))
+                progress.done(name)
+        else:  # the bar moves as soon as any fit finishes
+            for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
+                records.append(record)
+                progress.done(record["estimator"])
     finally:
         progress.close()
-    return records
+    order = {key: position for position, key in enumerate(keys)}
+    return sorted(records, key=lambda record: order[record["estimator"], record["fold"]])
 
 
 def _prediction_frame(records, folds, y_main, languages) -> pd.DataFrame:
@@ -336,6 +378,24 @@ def evaluate(
     single-task estimators with its first (main) column only, so that a baseline
     such as an SVM and MSFL are compared on the same folds in one call.
 
+    Audio features are extracted once, before any fold starts. The
+    :class:`~sklearn_msfl.OpenSmileTransformer` steps that receive ``X`` (the
+    first step of a pipeline, the estimator of a search or of another
+    meta-estimator, the members of a feature union, recursively) are collected
+    from all estimators; those with equal settings (feature set, config, level,
+    sampling rate) share one extraction of every row of ``X``, in parallel over
+    the files (the step's ``n_jobs``, else ``n_jobs`` here), through the step's
+    disk ``cache``, with one progress bar. The folds then find these rows in
+    memory: every transformer in this process and in the fold workers looks its
+    items up by content (a file by the hash of its bytes, remembered per path
+    with its size and modification time; a signal by its samples) before its
+    disk cache, so that an altered copy of an item, such as augmented audio, is
+    extracted from its own content. The fitted models keep their feature steps
+    and work on new audio. Worker processes that a search starts itself
+    (``n_jobs`` of a search while ``evaluate`` runs its folds in this process)
+    do not see these rows and read the disk cache instead (or extract again
+    without one): give ``n_jobs`` to ``evaluate`` rather than to the search.
+
     Parameters
     ----------
     estimators : estimator or dict of str to estimator
@@ -369,10 +429,15 @@ def evaluate(
         inflate SER results by 10 points and more. An iterable of (train, test)
         index arrays is used as it is.
     n_jobs : int, default=None
-        Folds (times estimators) to run in parallel with joblib.
+        Folds (times estimators) to run in parallel with joblib; also the
+        extraction processes of a feature step without ``n_jobs`` of its own.
     verbose : bool, default=True
-        Show one progress bar per estimator over its folds, naming the fold
-        being fitted (its ETA comes from that estimator's folds only).
+        Show the extraction's progress bar (files still to extract), then one
+        bar over all fits, in seconds per fit, naming the fit running now (with
+        ``n_jobs``: the fits done per estimator). The fits run fold by fold
+        (every estimator on the first fold, then on the second, ...), so that
+        its ETA, from the mean time of the fits done, holds for models of
+        different cost.
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in ``result.estimators``.
 
@@ -421,7 +486,9 @@ def evaluate(
     languages = _resolve_languages(languages, X, y, len(y_main))
     folds = _resolve_folds(cv, X, y_main, groups)
     _check_inner_cv(estimators, y)
-    records = _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, return_estimators)
+    table = _extract_once(estimators, X, n_jobs, verbose)
+    records = _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, return_estimators,
+                       table)
     predictions = _prediction_frame(records, folds, y_main, languages)
     kept = None
     if return_estimators:

@@ -19,7 +19,6 @@ import numbers
 import os
 from collections.abc import Sequence
 
-import joblib
 import numpy as np
 import soundfile
 from joblib import Parallel, delayed, effective_n_jobs
@@ -42,17 +41,6 @@ _COMPRESSED_BYTES_PER_SECOND = 16_000
 # one item costs tens of milliseconds.
 _CHUNKS_PER_WORKER = 4
 _MAX_CHUNK_SIZE = 32
-
-
-def _joblib_yields_unordered() -> bool:
-    """Whether this joblib has ``return_as="generator_unordered"`` (1.4 or newer)."""
-    major, minor = (int(part) for part in joblib.__version__.split(".")[:2])
-    return (major, minor) >= (1, 4)
-
-
-# Unordered results move the bar as soon as any chunk finishes, not only when
-# the oldest one does; older joblib versions still work, in submission order.
-_RETURN_AS = "generator_unordered" if _joblib_yields_unordered() else "generator"
 
 
 def check_verbose(verbose) -> None:
@@ -203,7 +191,9 @@ def run_extraction(
             for number, chunk in enumerate(chunks)
         )
         results: list[np.ndarray | str | None] = [None] * len(todo)
-        for number, chunk_results in Parallel(n_jobs=n_jobs, return_as=_RETURN_AS)(tasks):
+        # Unordered: the bar moves as soon as any chunk finishes, not only the oldest.
+        unordered = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        for number, chunk_results in unordered(tasks):
             for position, result in zip(chunks[number], chunk_results, strict=True):
                 results[position] = result
             bar.update(len(chunk_results))

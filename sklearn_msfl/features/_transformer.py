@@ -18,9 +18,10 @@ from collections.abc import Iterable
 import numpy as np
 import opensmile
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from . import _feature_table
 from ._extraction import (
     AudioError,
     AudioItem,
@@ -28,7 +29,6 @@ from ._extraction import (
     ExtractionSettings,
     cache_path,
     file_digest,
-    item_digest,
     load_cached,
 )
 from ._progress import check_verbose, run_extraction
@@ -227,17 +227,37 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_runtime_params(self)
+        items = _as_items(X, self.extraction_settings_.sampling_rate)
+        features, errors = self._extract(items)
+        if errors:
+            _warn_bad_items(errors, len(items))
+        return features
+
+    def _extract(self, items, keys=None):
+        """Features of ``items`` and the messages of bad items, by index.
+
+        Rows come from a feature table that :func:`~sklearn_msfl.evaluation.evaluate`
+        made active, else from the disk cache, else from openSMILE. ``keys`` (a list, filled
+        here) receives the content digest of every item (None when it has none).
+        """
         settings = self.extraction_settings_
-        items = _as_items(X, settings.sampling_rate)
         raise_errors = self.on_error == "raise"
         cache_dir = None if self.cache is None else os.fspath(self.cache)
-
         features = np.full((len(items), self.n_features_out_), np.nan, dtype=np.float32)
         errors: dict[int, str] = {}
+        todo = [(item, None) for item in items]
+        if keys is not None or cache_dir is not None or _feature_table.any_active():
+            todo = _with_keys(todo, errors, raise_errors)
+            if keys is not None:
+                keys[:] = [None] * len(items)
+                for item, key in todo:
+                    keys[item.index] = key
+        if _feature_table.any_active():
+            todo = _load_from_tables(todo, settings, features, errors, raise_errors)
         if cache_dir is None:
-            todo = [(item, None) for item in items]
+            todo = [(item, None) for item, _ in todo]
         else:
-            todo = _load_from_cache(items, settings, cache_dir, features, errors, raise_errors)
+            todo = _load_from_cache(todo, settings, cache_dir, features)
         results = run_extraction(
             todo,
             settings,
@@ -251,9 +271,7 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
                 errors[item.index] = result
             else:
                 features[item.index] = result
-        if errors:
-            _warn_bad_items(errors, len(items))
-        return features
+        return features, errors
 
     def get_feature_names_out(self, input_features=None):
         """Return openSMILE's feature names.
@@ -443,25 +461,48 @@ def _signal_item(index: int, signal, sampling_rate) -> AudioItem:
 # --------------------------------------------------------------------------- #
 
 
-def _load_from_cache(items, settings, cache_dir, features, errors, raise_errors):
-    """Fill ``features`` with cached rows; return the ``(item, key)`` still to extract."""
-    settings_digest = settings.digest()
-    n_features = features.shape[1]
-    todo = []
-    for item in items:
+def _with_keys(todo, errors, raise_errors):
+    """``todo`` with the content digest of every item; an unreadable item goes to ``errors``."""
+    keyed = []
+    for item, _ in todo:
         try:
-            key = item_digest(item)
+            keyed.append((item, _feature_table.item_key(item)))
         except AudioError as error:
             if raise_errors:
                 raise
             errors[item.index] = str(error)
-            continue
+    return keyed
+
+
+def _load_from_tables(todo, settings, features, errors, raise_errors):
+    """Fill ``features`` with rows of the active feature tables; return the rest of ``todo``."""
+    settings_digest = settings.digest()
+    rest = []
+    for item, key in todo:
+        found = _feature_table.lookup(settings_digest, key)
+        if found is None:
+            rest.append((item, key))
+        elif isinstance(found, str):  # the reason why the item could not be extracted
+            if raise_errors:
+                raise AudioError(f"{item.label}: {found}")
+            errors[item.index] = f"{item.label}: {found}"
+        else:
+            features[item.index] = found
+    return rest
+
+
+def _load_from_cache(todo, settings, cache_dir, features):
+    """Fill ``features`` with cached rows; return the ``(item, key)`` still to extract."""
+    settings_digest = settings.digest()
+    n_features = features.shape[1]
+    rest = []
+    for item, key in todo:
         cached = load_cached(cache_path(cache_dir, settings_digest, key), n_features)
         if cached is None:
-            todo.append((item, key))
+            rest.append((item, key))
         else:
             features[item.index] = cached
-    return todo
+    return rest
 
 
 def _warn_bad_items(errors: dict[int, str], n_items: int) -> None:
@@ -475,3 +516,40 @@ def _warn_bad_items(errors: dict[int, str], n_items: int) -> None:
         AudioWarning,
         stacklevel=4,  # user -> set_output wrapper -> transform -> here
     )
+
+
+def extract_table(transformers, X, *, n_jobs=None, verbose=True) -> _feature_table.FeatureTable:
+    """Extract the features of every item of ``X`` once per distinct extraction settings.
+
+    What :func:`~sklearn_msfl.evaluation.evaluate` runs before its folds. ``transformers``
+    are unfitted :class:`OpenSmileTransformer` steps that receive ``X``; those with equal
+    settings (feature set, config, level, sampling rate) share one extraction, run by a clone
+    of the first with its ``cache`` and ``n_jobs`` (``n_jobs`` here when it has none), a
+    progress bar when ``verbose``, and its ``on_error``. Every file is hashed once.
+
+    Returns
+    -------
+    table : FeatureTable
+        The rows by content, to activate with :func:`sklearn_msfl._feature_table.active`.
+    """
+    table = _feature_table.FeatureTable()
+    for transformer in transformers:
+        smile = clone(transformer).set_params(verbose=bool(verbose))
+        if smile.n_jobs is None:
+            smile.set_params(n_jobs=n_jobs)
+        items = _as_items(X, smile.fit(X).extraction_settings_.sampling_rate)
+        settings_digest = smile.extraction_settings_.digest()
+        if settings_digest in table.features:
+            continue
+        keys: list[str | None] = []
+        with _feature_table.active(table):  # finds the files hashed for an earlier setting
+            features, errors = smile._extract(items, keys)
+        for item, key in zip(items, keys, strict=True):
+            if item.path is not None and key is not None:
+                table.remember_file(item, key)
+        reasons = {index: message.removeprefix(f"{items[index].label}: ")
+                   for index, message in errors.items()}
+        table.add(settings_digest, keys, features, reasons)
+        if errors:
+            _warn_bad_items(errors, len(items))
+    return table
