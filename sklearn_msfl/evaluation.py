@@ -30,12 +30,14 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
 
+from ._bootstrap import BootstrapDifference
 from ._paired import PairedComparison
 from ._report import EvaluationResult
 from .metrics import ALL, _is_search, final_estimator, is_multitask, main_task_labels
 from .metrics import score_predictions
 
-__all__ = ["evaluate", "EvaluationResult", "PairedComparison", "SpeakerDependentFoldsWarning"]
+__all__ = ["evaluate", "BootstrapDifference", "EvaluationResult", "PairedComparison",
+           "SpeakerDependentFoldsWarning"]
 
 UTTERANCE_FOLDS = "utterance"
 """``cv`` value that asks :func:`evaluate` for utterance-level (speaker-dependent) folds."""
