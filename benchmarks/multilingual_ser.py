@@ -1050,9 +1050,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="torch threads of every network (the estimator's n_threads; "
                         "default: the estimator's own choice)")
     parser.add_argument("--blas-threads", type=int, default=1,
-                        help="BLAS threads of numpy and scipy (logistic regression, MLP): "
-                        "default 1, since on a shared 2-core machine a second thread made an MLP "
-                        "fit 8-10 times slower")
+                        help="BLAS threads of numpy and scipy (logistic regression, MLP; "
+                        "default 1, like the networks' torch threads: on a shared machine, "
+                        "threads that wait for busy cores slow every fit down)")
     parser.add_argument("--runs", type=Path, default=None,
                         help="folder where every finished run (model, seed, corpus set, "
                         "setting) is saved (default benchmarks/.cache/runs; quick: "
