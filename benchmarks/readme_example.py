@@ -8,7 +8,7 @@ workers included) against the number of files, the load before and after, the pr
 and the final state of every progress bar.
 
 The count comes from a ``sitecustomize`` module put first on the example's ``PYTHONPATH``: in
-every Python process it wraps ``sklearn_msfl._extraction.extract_item`` (the function that runs
+every Python process it wraps ``sklearn_msfl.features._extraction.extract_item`` (the function that runs
 openSMILE on one item) once that module is imported, appending a line to a file per call.
 
 Usage::
@@ -39,14 +39,14 @@ REPORT_NAME = "readme_example.md"
 SECTION = "## Real corpora"
 
 COUNTER = '''\
-"""Counts openSMILE runs: wraps sklearn_msfl._extraction.extract_item in every process."""
+"""Counts openSMILE runs: wraps sklearn_msfl.features._extraction.extract_item in every process."""
 import importlib.abc
 import importlib.util
 import os
 import sys
 
 _COUNT_FILE = os.environ["MSFL_EXTRACTION_COUNT_FILE"]
-_MODULE = "sklearn_msfl._extraction"
+_MODULE = "sklearn_msfl.features._extraction"
 
 
 class _CountingFinder(importlib.abc.MetaPathFinder):

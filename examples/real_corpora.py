@@ -6,7 +6,7 @@ same folds, with the openSMILE IS10 step inside both pipelines,
 
 * ``SVM``: :func:`~sklearn_msfl.baselines.make_svm_baseline`, StandardScaler + RBF SVC with
   ``C`` and ``gamma`` tuned on inner speaker folds, trained on the emotion only, and
-* ``MSFL``: :class:`~sklearn_msfl.estimator.MultitaskSERClassifier` (which standardises the
+* ``MSFL``: :class:`~sklearn_msfl.msfl.MultitaskSERClassifier` (which standardises the
   features itself), trained on emotion (main task) and language (auxiliary task) with
   GradNorm,
 

@@ -1,4 +1,4 @@
-"""The pipelines the benchmark compares: :func:`make_msfl_pipeline` and the tuned SVM.
+"""The pipelines the benchmark compares: :func:`make_msfl_pipeline` and the tuned baselines.
 
 :func:`make_msfl_pipeline` is the recommended MSFL pipeline: the input normalisation chosen by
 the nested tuning protocol of ``benchmarks/tune.py`` (:data:`MSFL_NORMALISATION`), then
@@ -8,7 +8,10 @@ the nested tuning protocol of ``benchmarks/tune.py`` (:data:`MSFL_NORMALISATION`
 ``msfl evaluate --baseline svm`` build the same model here, so that a comparison on the
 command line reports what the benchmark reports: standardised features, an RBF support vector
 machine, ``C`` and ``gamma`` chosen by a grid search that scores UAR on speakers the training
-folds have not seen (:class:`InnerSpeakerKFold`).
+folds have not seen (:class:`InnerSpeakerKFold`). The other baselines of the benchmark are
+built here too: logistic regression (:func:`make_logreg_baseline`) and scikit-learn's MLP
+(:func:`make_mlp_baseline`), tuned the same way, and TabM (:func:`make_tabm_baseline`,
+:class:`~sklearn_msfl.TabMClassifier`) at its published defaults.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import BaseCrossValidator, GridSearchCV, GroupKFold
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
@@ -27,13 +32,18 @@ from .model_selection import CorpusSpeakerKFold
 from .preprocessing import GroupStandardScaler
 
 __all__ = [
+    "LOGREG_PARAM_GRID",
+    "MLP_PARAM_GRID",
     "MSFL_NORMALISATION",
     "NORMALISATIONS",
     "SVM_PARAM_GRID",
     "InnerSpeakerKFold",
     "corpus_normalisation",
+    "make_logreg_baseline",
+    "make_mlp_baseline",
     "make_msfl_pipeline",
     "make_svm_baseline",
+    "make_tabm_baseline",
 ]
 
 #: Input normalisations of :func:`make_msfl_pipeline`: ``"global"`` (the estimator's own
@@ -57,6 +67,15 @@ MSFL_NORMALISATION = "global"
 #: benchmark and with both input normalisations; a quarter of the fits, the same choices there
 #: (``benchmarks/results/svm_speed.md``). ``"scale"`` is 1 / 1582 for standardised IS10.
 SVM_PARAM_GRID = {"svc__C": [10.0, 100.0], "svc__gamma": ["scale", 1e-4]}
+
+#: Default search space of :func:`make_logreg_baseline`: the inverse L2 strength ``C``, one
+#: decade apart (with far more features than utterances per class, strong penalties matter).
+LOGREG_PARAM_GRID = {"logisticregression__C": [1e-3, 1e-2, 1e-1, 1.0]}
+
+#: Default search space of :func:`make_mlp_baseline`: one hidden layer's width and the L2
+#: penalty ``alpha`` (2 x 2, so that the search costs 4 x 3 fits of the inner folds).
+MLP_PARAM_GRID = {"mlpclassifier__hidden_layer_sizes": [(128,), (512,)],
+                  "mlpclassifier__alpha": [1e-2, 1.0]}
 
 
 class InnerSpeakerKFold(BaseCrossValidator):
@@ -243,6 +262,154 @@ def make_svm_baseline(
         cv=InnerSpeakerKFold(speakers, n_splits),
         n_jobs=n_jobs,
     )
+
+
+def _speaker_search(model, param_grid, speakers, n_splits: int, n_jobs) -> GridSearchCV:
+    """A grid search of ``model`` scoring UAR on inner speaker-independent folds."""
+    return GridSearchCV(model, dict(param_grid), scoring=uar_scorer,
+                        cv=InnerSpeakerKFold(speakers, n_splits), n_jobs=n_jobs)
+
+
+def make_logreg_baseline(
+    speakers: pd.DataFrame | None = None,
+    *,
+    param_grid: Mapping[str, Sequence] | None = None,
+    n_splits: int = 3,
+    preprocessing: Sequence = (),
+    n_jobs: int | None = None,
+) -> GridSearchCV:
+    """Build the tuned logistic regression: StandardScaler + multinomial L2 logistic regression.
+
+    ``C`` is chosen like the SVM's (:func:`make_svm_baseline`): UAR on inner
+    speaker-independent folds (:class:`InnerSpeakerKFold`) of the training data. Fit it on
+    the emotion labels.
+
+    Parameters
+    ----------
+    speakers : pandas.DataFrame, default=None
+        ``corpus`` and ``speaker`` of every row, indexed like the feature frame ``X`` (see
+        :class:`InnerSpeakerKFold`). None: pass ``groups`` to ``fit``.
+    param_grid : dict, default=None
+        The grid searched; None means :data:`LOGREG_PARAM_GRID`.
+    n_splits : int, default=3
+        Inner folds (fewer when a corpus has fewer speakers).
+    preprocessing : sequence of transformers, default=()
+        Steps before the scaler, e.g. :func:`corpus_normalisation`.
+    n_jobs : int, default=None
+        Parallel fits of the search.
+
+    Returns
+    -------
+    search : sklearn.model_selection.GridSearchCV
+        The unfitted search; after ``fit``, ``best_params_`` holds the chosen ``C``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_msfl.baselines import make_logreg_baseline
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.tile(["anger", "neutral"], 20)
+    >>> X = pd.DataFrame(rng.normal(size=(40, 3)) + (y == "anger")[:, None])
+    >>> speakers = pd.DataFrame({"corpus": "emodb", "speaker": np.repeat(list("abcd"), 10)})
+    >>> logreg = make_logreg_baseline(speakers).fit(X, y)
+    >>> sorted(logreg.best_params_)
+    ['logisticregression__C']
+    """
+    return _speaker_search(
+        make_pipeline(*preprocessing, StandardScaler(), LogisticRegression(max_iter=2000)),
+        LOGREG_PARAM_GRID if param_grid is None else param_grid, speakers, n_splits, n_jobs,
+    )
+
+
+def make_mlp_baseline(
+    speakers: pd.DataFrame | None = None,
+    *,
+    param_grid: Mapping[str, Sequence] | None = None,
+    n_splits: int = 3,
+    preprocessing: Sequence = (),
+    random_state=None,
+    n_jobs: int | None = None,
+) -> GridSearchCV:
+    """Build the tuned MLP: StandardScaler + scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`.
+
+    Width and ``alpha`` are chosen like the SVM's ``C`` (:func:`make_svm_baseline`): UAR on
+    inner speaker-independent folds of the training data. The network trains with Adam
+    until its training loss stops improving (scikit-learn's defaults; no early stopping on
+    held-out utterances, which would come from the training speakers). Fit it on the
+    emotion labels.
+
+    Parameters
+    ----------
+    speakers : pandas.DataFrame, default=None
+        ``corpus`` and ``speaker`` of every row, indexed like the feature frame ``X`` (see
+        :class:`InnerSpeakerKFold`). None: pass ``groups`` to ``fit``.
+    param_grid : dict, default=None
+        The grid searched; None means :data:`MLP_PARAM_GRID`.
+    n_splits : int, default=3
+        Inner folds (fewer when a corpus has fewer speakers).
+    preprocessing : sequence of transformers, default=()
+        Steps before the scaler.
+    random_state : int, RandomState instance or None, default=None
+        The MLP's initialisation and batch order.
+    n_jobs : int, default=None
+        Parallel fits of the search.
+
+    Returns
+    -------
+    search : sklearn.model_selection.GridSearchCV
+        The unfitted search.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_msfl.baselines import make_mlp_baseline
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.tile(["anger", "neutral"], 20)
+    >>> X = pd.DataFrame(rng.normal(size=(40, 3)) + 2 * (y == "anger")[:, None])
+    >>> speakers = pd.DataFrame({"corpus": "emodb", "speaker": np.repeat(list("abcd"), 10)})
+    >>> mlp = make_mlp_baseline(speakers, param_grid={"mlpclassifier__alpha": [1.0]},
+    ...                         random_state=0).fit(X, y)
+    >>> float(mlp.score(X, y)) > 0.8
+    True
+    """
+    return _speaker_search(
+        make_pipeline(*preprocessing, StandardScaler(),
+                      MLPClassifier(max_iter=500, random_state=random_state)),
+        MLP_PARAM_GRID if param_grid is None else param_grid, speakers, n_splits, n_jobs,
+    )
+
+
+def make_tabm_baseline(*, preprocessing: Sequence = (), **params) -> Pipeline:
+    """Build the TabM baseline: ``preprocessing``, then :class:`~sklearn_msfl.TabMClassifier`.
+
+    TabM keeps its published defaults (see :class:`~sklearn_msfl.TabMClassifier`): it is not
+    tuned, since a search over its training would multiply the cost of the benchmark's
+    most expensive baseline. It standardises its inputs itself. Fit it on the emotion labels.
+
+    Parameters
+    ----------
+    preprocessing : sequence of transformers, default=()
+        Steps before TabM, e.g. :func:`corpus_normalisation`.
+    **params
+        Parameters of :class:`~sklearn_msfl.TabMClassifier` (e.g. ``random_state``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; its last step is named ``"tabmclassifier"``.
+
+    Examples
+    --------
+    >>> from sklearn_msfl.baselines import make_tabm_baseline
+    >>> model = make_tabm_baseline(random_state=0)
+    >>> model[-1].k, model[-1].max_epochs
+    (16, 40)
+    """
+    from ._tabm import TabMClassifier  # torch is imported only when needed
+
+    return make_pipeline(*preprocessing, TabMClassifier(**params))
 
 
 def _with_corpus_column(X, speakers: pd.DataFrame | None = None) -> pd.DataFrame:

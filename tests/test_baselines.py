@@ -170,3 +170,46 @@ def test_svm_baseline_with_corpus_normalisation(data):
     assert [name for name, _ in search.estimator.steps] == [
         "functiontransformer", "groupstandardscaler", "standardscaler", "svc"]
     assert search.fit(X, y).score(X, y) > 0.5
+
+
+# ---------------------------------------------------------------------------- other baselines
+# 80 rows: Adam's loss on so few rows keeps improving by more than tol for 500 epochs.
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning")
+def test_logreg_and_mlp_baselines_are_searched_on_inner_speaker_folds(data):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    from sklearn_msfl.baselines import (LOGREG_PARAM_GRID, MLP_PARAM_GRID, corpus_normalisation,
+                                        make_logreg_baseline, make_mlp_baseline)
+
+    X, y, speakers = data
+    logreg = make_logreg_baseline(speakers)
+    mlp = make_mlp_baseline(speakers, random_state=3, n_splits=2, n_jobs=2)
+    for search, grid, final in ((logreg, LOGREG_PARAM_GRID, LogisticRegression),
+                                (mlp, MLP_PARAM_GRID, MLPClassifier)):
+        assert isinstance(search, GridSearchCV) and search.param_grid == grid
+        assert search.scoring is uar_scorer and isinstance(search.cv, InnerSpeakerKFold)
+        scaler, model = (step for _, step in search.estimator.steps)
+        assert isinstance(scaler, StandardScaler) and isinstance(model, final)
+    assert (mlp.cv.n_splits, mlp.n_jobs, mlp.estimator[-1].random_state) == (2, 2, 3)
+    assert not mlp.estimator[-1].early_stopping  # it would hold out training speakers' rows
+
+    normalised = make_logreg_baseline(speakers, param_grid={"logisticregression__C": [1.0]},
+                                      preprocessing=corpus_normalisation(speakers))
+    assert [name for name, _ in normalised.estimator.steps] == [
+        "functiontransformer", "groupstandardscaler", "standardscaler", "logisticregression"]
+    assert normalised.fit(X, y).score(X, y) > 0.8
+    small = make_mlp_baseline(speakers, param_grid={"mlpclassifier__alpha": [0.1, 1.0]},
+                              random_state=0).fit(X, y)
+    assert small.best_params_["mlpclassifier__alpha"] in (0.1, 1.0)
+    assert small.score(X, y) > 0.8
+
+
+def test_tabm_baseline_takes_preprocessing_and_parameters():
+    from sklearn_msfl import TabMClassifier
+    from sklearn_msfl.baselines import make_tabm_baseline
+
+    model = make_tabm_baseline(preprocessing=[StandardScaler()], k=4, random_state=1)
+    assert [name for name, _ in model.steps] == ["standardscaler", "tabmclassifier"]
+    assert isinstance(model[-1], TabMClassifier)
+    assert (model[-1].k, model[-1].random_state) == (4, 1)

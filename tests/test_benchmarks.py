@@ -98,8 +98,22 @@ def test_multilingual_quick_run_scores_every_model(multilingual, corpora_dir, qu
     for plot in (multilingual.UAR_PLOT_NAME, multilingual.WEIGHTS_PLOT_NAME):
         assert (tmp_path / plot).stat().st_size > 0
         assert f"]({plot})" in report
+    for statistic in ("speaker-bootstrap interval", "(best baseline)", "per seed",
+                      "Estimand of each row"):
+        assert statistic in report
     # the committed full results are never touched by a quick run
     assert tmp_path.resolve() != multilingual.RESULTS_DIR.resolve()
+
+    # Every run was saved as it finished: --resume trains nothing and reports the same.
+    resumed = run_script("multilingual_ser", "--quick", "--corpora", corpora_dir,
+                         "--output", tmp_path, "--resume", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    n_runs = sum(len(multilingual.CORPUS_SETS) for _ in multilingual.MODELS)
+    assert resumed.stdout.count(": reused ") == n_runs
+    again = (tmp_path / multilingual.REPORT_NAME).read_text()
+    section = report.index("## Five corpora"), report.index("## Wall time")
+    assert again[again.index("## Five corpora"):again.index("## Wall time")] == report[
+        slice(*section)]
 
 
 def test_multilingual_quick_refuses_the_committed_results(multilingual):
@@ -133,7 +147,7 @@ def test_msfl_factories_layer_defaults_run_settings_and_overrides(multilingual):
 
     speakers = pd.DataFrame({"corpus": ["a"], "speaker": ["1"]})
     settings = multilingual.RunSettings(seed=7, msfl_params={"max_epochs": 2, "patch_size": 64},
-                                        svm_grid={}, speakers=speakers)
+                                        grids=multilingual.GRIDS, speakers=speakers)
     ablation = multilingual.MODELS["MSFL mean pooling"].factory(settings)
     params = ablation.get_params()
     assert params["msfl__pooling"] == "mean"  # the model's override wins
@@ -150,6 +164,117 @@ def test_msfl_factories_layer_defaults_run_settings_and_overrides(multilingual):
         settings).named_steps
     svm_norm = multilingual.MODELS["SVM LOCO norm"].factory(settings)
     assert "groupstandardscaler" in dict(svm_norm.estimator.steps)
+
+
+def test_baseline_rows_are_the_strongest_settings_of_every_baseline(multilingual):
+    from sklearn_msfl import TabMClassifier
+
+    models = multilingual.MODELS
+    pooled = [name for name, config in models.items()
+              if config.baseline and config.scope == "pooled"]
+    assert pooled == ["SVM", "SVM corpus-norm", "LogReg", "MLP", "TabM"]
+    assert not models["SVM per corpus"].baseline  # trained within each corpus: reported apart
+    assert {"SVM LOCO", "LogReg LOCO", "TabM LOCO", "SVM LOCO norm"} <= {
+        name for name, config in models.items() if config.baseline and config.scope == "loco"}
+    assert not any(config.baseline for name, config in models.items() if "MSFL" in name)
+
+    speakers = pd.DataFrame({"corpus": ["a"], "speaker": ["1"]})
+    settings = multilingual.RunSettings(seed=4, msfl_params={}, grids=multilingual.GRIDS,
+                                        speakers=speakers, tabm_params={"n_threads": 2})
+    steps = {name: [step for step, _ in models[name].factory(settings).estimator.steps]
+             for name in ("SVM", "SVM corpus-norm", "LogReg", "MLP")}
+    assert steps["SVM"] == ["standardscaler", "svc"]
+    assert steps["SVM corpus-norm"] == [
+        "functiontransformer", "groupstandardscaler", "standardscaler", "svc"]
+    assert steps["LogReg"] == ["standardscaler", "logisticregression"]
+    mlp = models["MLP"].factory(settings)
+    assert mlp.estimator[-1].random_state == 4 and mlp.param_grid == multilingual.GRIDS["mlp"]
+    assert (models["MLP"].seeded, models["TabM"].seeded, models["LogReg"].seeded) == (
+        True, True, False)
+    tabm = models["TabM"].factory(settings)[-1]
+    assert isinstance(tabm, TabMClassifier)
+    assert (tabm.random_state, tabm.n_threads, tabm.k, tabm.max_epochs) == (4, 2, 16, 40)
+
+
+def predictions_of(scores_by_model):
+    """Predictions of models on one corpus of 4 rows: 1 = right, 0 = wrong, per row."""
+    frames = []
+    for name, right in scores_by_model.items():
+        y_true = np.array(["a", "b", "a", "b"])
+        y_pred = np.where(np.array(right) == 1, y_true, np.where(y_true == "a", "b", "a"))
+        frames.append(pd.DataFrame({"estimator": name, "fold": [0, 0, 1, 1],
+                                    "sample": np.arange(4), "language": "de",
+                                    "y_true": y_true, "y_pred": y_pred}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_best_baseline_and_the_headline_table(multilingual):
+    from sklearn_msfl.evaluation import EvaluationResult
+    from sklearn_msfl.metrics import score_predictions
+
+    predictions = predictions_of({"SVM": [1, 1, 0, 0], "TabM": [1, 1, 1, 0],
+                                  "SVM per corpus": [1, 1, 1, 1], "MSFL": [1, 0, 1, 1]})
+    scores = score_predictions(predictions, ["estimator", "fold"]).assign(
+        fit_time=1.0, predict_time=0.1)
+    result = EvaluationResult(scores, predictions, np.array(["a", "b"]), folds=[])
+    # SVM per corpus scores highest but is no candidate: TabM is the best baseline
+    assert multilingual.best_baseline(result) == "TabM"
+    runs = [multilingual.ModelRun(name, seed, predictions[predictions["estimator"] == name],
+                                  pd.DataFrame()) for name, seed in
+            (("SVM", None), ("TabM", 0), ("SVM per corpus", None), ("MSFL", 0))]
+    speakers = pd.DataFrame({"corpus": "emodb", "speaker": ["1", "1", "2", "2"]})
+    table = multilingual.pooled_table(result, "TabM", runs, speakers)
+    assert "| TabM (best baseline) | 75.0 |" in table
+    assert "| MSFL | 75.0 |  | +0.0 |" in table and "| SVM | 50.0 |  | -25.0 |" in table
+
+
+def test_run_cache_reuses_a_run_only_with_the_same_fingerprint(multilingual, tmp_path):
+    run = multilingual.ModelRun("MSFL", 1, pd.DataFrame({"y_pred": ["a"]}), pd.DataFrame())
+    cache = multilingual.RunCache(tmp_path, resume=True)
+    path = cache.path("paper's three", multilingual.LOCO, "MSFL LOCO norm", 1)
+    assert path == tmp_path / "paper-s-three" / "leave-one-corpus-out" / "msfl-loco-norm" / (
+        "seed1.pkl")
+    assert cache.path("five corpora", multilingual.LOCO, "SVM LOCO", None).name == (
+        "unseeded.pkl")
+    assert cache.load(path, "abc") is None  # nothing saved yet
+    cache.save(path, "abc", run)
+    assert not list(tmp_path.rglob("*.partial"))
+    loaded = cache.load(path, "abc")
+    assert loaded.reused and loaded.predictions.equals(run.predictions)
+    assert cache.load(path, "other model or data") is None
+    assert multilingual.RunCache(tmp_path, resume=False).load(path, "abc") is None
+
+
+def test_resume_trains_only_what_changed(multilingual, tmp_path, monkeypatch):
+    rng = np.random.RandomState(0)
+    corpora = multilingual.CORPUS_SETS["paper's three"]
+    frame = pd.DataFrame({"corpus": np.repeat(corpora, 16),
+                          "speaker": np.tile(np.repeat(["1", "2", "3", "4"], 4), 3),
+                          "emotion_std": np.tile(["anger", "sadness"], 24)})
+    labels = pd.DataFrame({"emotion": frame["emotion_std"],
+                           "language": frame["corpus"].map(multilingual.LANGUAGES)})
+    X = pd.DataFrame(rng.normal(size=(48, 3)) + (labels["emotion"] == "anger").to_numpy()[:, None])
+    data = multilingual.Data(frame, X, labels, 0.0, 0.0)
+    args = argparse.Namespace(quick=True, epochs=None, threads=None, seeds=[0], n_splits=2,
+                              corpus_sets=["paper's three"], models=["SVM", "LogReg"],
+                              n_jobs=None, runs=tmp_path, resume=False)
+    trained = []
+    run_model = multilingual.run_model
+
+    def counting(name, *positional, **keywords):
+        trained.append(name)
+        return run_model(name, *positional, **keywords)
+
+    monkeypatch.setattr(multilingual, "run_model", counting)
+    first, raw, _, _ = multilingual.run_all(args, data)
+    assert trained == ["SVM", "LogReg"] and not any(run.reused for run in first)
+    args.resume = True
+    again, raw_again, _, _ = multilingual.run_all(args, data)
+    assert trained == ["SVM", "LogReg"] and all(run.reused for run in again)
+    pd.testing.assert_frame_equal(raw_again, raw)
+    data.X.iloc[0, 0] += 1.0  # other data: trained again
+    multilingual.run_all(args, data)
+    assert trained == ["SVM", "LogReg"] * 2
 
 
 def test_inner_speaker_folds_look_up_speakers_by_row(multilingual):

@@ -1,4 +1,4 @@
-"""Tests for sklearn_msfl._feature_table: features extracted once, found again by content."""
+"""Tests for sklearn_msfl.features._feature_table: features extracted once, found again by content."""
 
 import os
 import threading
@@ -7,8 +7,8 @@ import audiofile
 import numpy as np
 import pytest
 
-import sklearn_msfl._extraction as extraction
-from sklearn_msfl import _feature_table
+import sklearn_msfl.features._extraction as extraction
+from sklearn_msfl.features import _feature_table
 from sklearn_msfl.features import AudioError, AudioWarning, OpenSmileTransformer, extract_table
 
 RATE = 16000

@@ -30,12 +30,14 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
 
+from ._bootstrap import BootstrapDifference
 from ._paired import PairedComparison
 from ._report import EvaluationResult
 from ..metrics import ALL, _is_search, final_estimator, is_multitask, main_task_labels
 from ..metrics import score_predictions
 
-__all__ = ["evaluate", "EvaluationResult", "PairedComparison", "SpeakerDependentFoldsWarning"]
+__all__ = ["evaluate", "BootstrapDifference", "EvaluationResult", "PairedComparison",
+           "SpeakerDependentFoldsWarning"]
 
 UTTERANCE_FOLDS = "utterance"
 """``cv`` value that asks :func:`evaluate` for utterance-level (speaker-dependent) folds."""
@@ -236,7 +238,7 @@ def _input_steps(estimator):
 
 def _extract_once(estimators, X, n_jobs, verbose):
     """Extract the features of every row for the feature steps that get ``X``; None: none."""
-    from .features import OpenSmileTransformer, extract_table  # opensmile only when needed
+    from ..features import OpenSmileTransformer, extract_table  # opensmile only when needed
 
     steps = [step for estimator in estimators.values() for step in _input_steps(estimator)
              if isinstance(step, OpenSmileTransformer)]
@@ -250,7 +252,7 @@ def _extract_once(estimators, X, n_jobs, verbose):
 # ----------------------------------------------------------------------------
 def _fit_predict(name, estimator, fold, X, y, y_main, train, test, keep_estimator, table):
     """Fit a clone on ``train`` and predict the main task on ``test``."""
-    from ._feature_table import active
+    from ..features._feature_table import active
 
     model = clone(estimator)
     multitask = is_multitask(estimator)

@@ -9,7 +9,8 @@ Two kinds of scores are reported, and every table says which it shows:
   only where every fold tests every class of that language, since otherwise
   per-fold UARs average different numbers of classes.
 
-Paired tests between two estimators are in ``sklearn_msfl.evaluation._paired``.
+Paired tests between two estimators are in ``sklearn_msfl.evaluation._paired``, the speaker
+bootstrap of the pooled score's difference in ``sklearn_msfl.evaluation._bootstrap``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
+from ._bootstrap import BootstrapDifference, bootstrap_difference
 from ._paired import PairedComparison
 from ._plotting import annotated_heatmap, import_pyplot
 from ..metrics import ALL, score_predictions
@@ -307,6 +309,57 @@ class EvaluationResult:
                 f"Some folds do not test every class of {language!r}: its per-fold scores "
                 "average different classes.")]))
         return comparison
+
+    def bootstrap_difference(self, a: str, b: str, speakers, *, metric="uar",
+                             n_resamples=1000, confidence=0.95,
+                             random_state=None) -> BootstrapDifference:
+        """Speaker-level bootstrap of the difference in :meth:`language_mean` (``a - b``).
+
+        Unlike :meth:`compare`, which tests the mean of per-fold scores, this is about the
+        pooled score itself: every resample draws speakers with replacement within each
+        language (``n - 1`` of ``n``, which keeps the variance of small corpora unbiased)
+        and recomputes both estimators' :meth:`language_mean` on the same speakers. It
+        holds the uncertainty from which speakers were recorded, not from the training
+        seeds: predictions of several seeds of a model (several rows per sample) are pooled.
+
+        Parameters
+        ----------
+        a, b : str
+            Estimator names; the difference is ``a - b``.
+        speakers : array-like of shape (n_samples,) or (n_samples, 2), or DataFrame
+            The speaker of every row of ``X`` (by position), or corpus and speaker.
+        metric : {"uar", "wa"}, default="uar"
+        n_resamples : int, default=1000
+        confidence : float, default=0.95
+            Coverage of the percentile interval.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        result : BootstrapDifference
+            The observed difference, its interval and the share of resamples ``a`` wins.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn_msfl.evaluation import evaluate
+        >>> X, y = make_classification(n_samples=200, random_state=0)
+        >>> speakers = np.arange(200) % 20
+        >>> result = evaluate({"logreg": LogisticRegression(), "chance": DummyClassifier()},
+        ...                   X, y, groups=speakers, cv=5, verbose=False)
+        >>> boot = result.bootstrap_difference("logreg", "chance", speakers, random_state=0)
+        >>> bool(boot.low > 0), boot.win_share
+        (True, 1.0)
+        """
+        self._check_metric(metric)
+        self._check_name(a)
+        self._check_name(b)
+        return bootstrap_difference(self.predictions, a, b, speakers, metric=metric,
+                                    n_resamples=n_resamples, confidence=confidence,
+                                    random_state=random_state)
 
     def _test_train_ratio(self):
         if not self.folds:

@@ -20,7 +20,7 @@ Examples
 
 from ._extraction import AudioError, AudioWarning
 
-__all__ = ["AudioError", "AudioWarning", "OpenSmileTransformer"]
+__all__ = ["AudioError", "AudioWarning", "OpenSmileTransformer", "extract_table"]
 
 
 def __getattr__(name):

@@ -530,7 +530,7 @@ def extract_table(transformers, X, *, n_jobs=None, verbose=True) -> _feature_tab
     Returns
     -------
     table : FeatureTable
-        The rows by content, to activate with :func:`sklearn_msfl._feature_table.active`.
+        The rows by content, to activate with :func:`sklearn_msfl.features._feature_table.active`.
     """
     table = _feature_table.FeatureTable()
     for transformer in transformers:

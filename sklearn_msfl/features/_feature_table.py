@@ -9,7 +9,7 @@ the hash of its bytes (remembered per path with its size and modification time, 
 file is hashed once), a signal by the hash of its samples. An altered copy (augmented audio,
 whether a new file or a signal) therefore never takes the features of its original.
 
-Like :mod:`sklearn_msfl._extraction`, this module imports no scikit-learn, so that worker
+Like :mod:`sklearn_msfl.features._extraction`, this module imports no scikit-learn, so that worker
 processes pay little for it.
 """
 
