@@ -38,7 +38,7 @@ arrive, so that an interrupted run can be resumed (``--resume``) or reported.
 Usage::
 
     .venv/bin/python benchmarks/tune.py --candidates SVM "SVM corpus norm"  # full protocol
-    .venv/bin/python benchmarks/tune.py --screen --candidates MSFL "MSFL dropout 0.5"
+    .venv/bin/python benchmarks/tune.py --screen --candidates MSFL "MSFL equal"
     .venv/bin/python benchmarks/tune.py --quick                             # smoke run
 """
 
