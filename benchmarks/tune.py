@@ -388,7 +388,7 @@ def timing_table(scores: pd.DataFrame, names: list[str]) -> str:
     full = MODES["full"]
     n_full = full.outer_folds * full.repeats * full.inner_splits
     lines = ["| candidate | fit s (mean ± std over inner validations) | training rows per inner "
-             f"fit (mean) | inner validations | full protocol, {n_full} fits: CPU minutes |",
+             f"fit (mean) | inner validations | full protocol ({n_full} fits): minutes |",
              "|---|---|---|---|---|"]
     for name in names:
         rows = first[first["candidate"] == name]
@@ -490,8 +490,8 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         "",
         "Seconds of one `fit` on an inner training part (the SVM's include its inner grid "
         "search over every setting on 3 inner-inner folds, and the refit), measured while the "
-        "machine was shared with other processes; the last column extrapolates fit and "
-        "predict time to the full protocol (one process):",
+        "machine was shared with other processes; the last column extrapolates this run's "
+        "fit and predict time per inner fold to the full protocol, in one process:",
         "",
         timing_table(scores, names),
         "",
