@@ -1,30 +1,45 @@
-"""Nested tuning protocol: choose defaults on inner speaker folds, never on the test speakers.
+"""Nested tuning protocol: choose defaults on inner speaker folds, above the noise, never on the test speakers.
 
 For every outer fold of the benchmark's outer splitter (``CorpusSpeakerKFold(5)`` over the five
 shared corpora, the folds of ``benchmarks/multilingual_ser.py``), the candidates of
 :data:`CANDIDATES` are cross-validated on **inner** speaker-independent folds of that outer
-fold's training speakers only (:class:`~sklearn_msfl.baselines.InnerSpeakerKFold`: unseen
-speakers of every corpus in each inner test fold). A candidate's score on an outer fold is its
+fold's training speakers only (``CorpusSpeakerKFold(n_inner, shuffle=True)``: unseen speakers
+of every corpus in each inner test fold). A candidate's score on an outer fold and repeat is its
 inner pooled UAR: the mean over corpora of each corpus's UAR on the inner predictions pooled
 over the inner folds. The outer test speakers are never fitted, predicted or scored.
 
-Every question of :data:`DECISIONS` compares an incumbent (the current default) with a
-challenger. **Rule**: the challenger becomes the default only if (1) its inner pooled UAR,
-averaged over the outer folds, is higher than the incumbent's, and (2) it beats the incumbent
-on the inner validation of a strict majority of the outer folds. Otherwise the incumbent stays.
-A question may build on an earlier one (``after``): the loss weighting is compared on top of
-the normalisation that won.
+**Repeats and noise.** Every outer fold is validated several times (repeats ``r = 0, 1, ...``):
+repeat ``r`` draws its own speaker partition of the inner folds (``random_state=r``) and, for the
+networks, its own seed (``random_state=r``); every candidate of a repeat sees the same partition.
+The noise a decision is compared against is the *spread*: the standard deviation over repeats of
+the challenger-minus-incumbent difference of the inner pooled UAR, within each outer fold, pooled
+over the outer folds (root mean of the per-fold variances). For the networks it holds the
+seed-to-seed noise (and the partition's); for deterministic models (the SVM) it is the spread over
+repeated speaker partitions. The report prints it next to the incumbent's own spread over repeats.
 
-Writes ``tuning.md`` (protocol, rule, per-outer-fold scores and winners, decisions, wall time of
-one fit of every candidate) and ``tuning_scores.csv`` (one row per outer fold, candidate and
-corpus) into ``--output`` (default ``benchmarks/results``). Scores are appended to the CSV as
-they arrive, so that an interrupted run can be resumed (``--resume``) or reported.
+Every question of :data:`DECISIONS` compares an incumbent (the current default) with a
+challenger. **Rule**: the challenger becomes the default only if (1) its mean gain (inner pooled
+UAR minus the incumbent's, averaged over repeats and outer folds) is larger than the spread, and
+(2) its mean over repeats beats the incumbent's on a strict majority of the outer folds.
+Otherwise the incumbent stays. A question may build on an earlier one (``after``): the loss
+weighting is compared on top of the normalisation that won.
+
+Modes (:data:`MODES`): the full protocol (5 outer folds, 3 repeats, 3 inner folds) for
+decisions; ``--screen`` (outer folds 0 and 1 of the same five, 3 repeats, 3 inner folds) to try
+candidates at 2/5 of the cost, whose verdicts are not decisions; ``--quick`` (speaker subset,
+tiny networks) to check the machinery.
+
+Writes ``tuning.md`` (protocol, rule, per-outer-fold scores, decisions with the spread, wall
+time of one fit of every candidate) and ``tuning_scores.csv`` (one row per outer fold, repeat,
+candidate and corpus) into ``--output`` (default ``benchmarks/results``; ``--screen`` writes
+``tuning_screen.md`` and ``tuning_screen_scores.csv``). Scores are appended to the CSV as they
+arrive, so that an interrupted run can be resumed (``--resume``) or reported.
 
 Usage::
 
-    .venv/bin/python benchmarks/tune.py                    # the full protocol
-    .venv/bin/python benchmarks/tune.py --quick            # smoke run, < 2 minutes
-    .venv/bin/python benchmarks/tune.py --candidates "SVM" "SVM corpus norm" --n-jobs 2
+    .venv/bin/python benchmarks/tune.py --candidates SVM "SVM corpus norm"  # full protocol
+    .venv/bin/python benchmarks/tune.py --screen --candidates MSFL "MSFL equal"
+    .venv/bin/python benchmarks/tune.py --quick                             # smoke run
 """
 
 from __future__ import annotations
@@ -37,7 +52,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +64,6 @@ import multilingual_ser as bench  # noqa: E402  (the benchmark's data, folds and
 
 from sklearn_msfl.baselines import (  # noqa: E402
     SVM_PARAM_GRID,
-    InnerSpeakerKFold,
     corpus_normalisation,
     make_msfl_pipeline,
     make_svm_baseline,
@@ -58,24 +72,43 @@ from sklearn_msfl.evaluation import evaluate  # noqa: E402
 from sklearn_msfl.model_selection import CorpusSpeakerKFold  # noqa: E402
 from sklearn_msfl.msfl import MultitaskSERClassifier  # noqa: E402
 
-REPORT_NAME = "tuning.md"
-SCORES_NAME = "tuning_scores.csv"
-OUTER_SPLITS = 5  # the benchmark's outer folds
-INNER_SPLITS = 2  # inner speaker folds of every outer training part (halves of its speakers)
-SEED = 0
-QUICK_OUTER_SPLITS = 2
-QUICK_INNER_SPLITS = 2
+
+@dataclass(frozen=True)
+class Mode:
+    outer_splits: int  # CorpusSpeakerKFold(outer_splits) over all corpora
+    outer_folds: int  # the first this many of its folds are validated
+    repeats: int  # inner speaker partitions, each with its own network seed
+    inner_splits: int
+    suffix: str  # of the output files: tuning<suffix>.md, tuning<suffix>_scores.csv
+    what: str
+
+
+MODES = {
+    "full": Mode(5, 5, 3, 3, "", "the full protocol, for decisions"),
+    "screen": Mode(5, 2, 3, 3, "_screen", "screening: outer folds 0 and 1 of the five only, "
+                   "to try candidates; its verdicts are not decisions"),
+    "quick": Mode(2, 2, 2, 2, "_quick", "smoke run: speaker subset, tiny networks; the "
+                  "numbers mean nothing"),
+}
+
+
+def output_names(mode: Mode) -> tuple[str, str]:
+    """File names of the report and of the scores CSV of a mode."""
+    return f"tuning{mode.suffix}.md", f"tuning{mode.suffix}_scores.csv"
 
 
 # --------------------------------------------------------------------------------------------
 # Candidates: edit here. A factory gets the context (speakers of every row, run-wide network
-# parameters, SVM grid) and returns an unfitted estimator; everything else is the defaults.
+# parameters, SVM grid, the repeat's seed) and returns an unfitted estimator. Adding a network
+# candidate is one entry, e.g. ``"MSFL dropout 0.5": Candidate(msfl("global", dropout=0.5),
+# True, "...")``, and its question one entry of DECISIONS (incumbent "MSFL").
 # --------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class Context:
     speakers: pd.DataFrame  # corpus and speaker of every row of the feature frame
-    msfl_params: dict  # run-wide parameters (quick mode) and the seed
+    msfl_params: dict  # run-wide network parameters (quick mode)
     svm_grid: dict
+    seed: int = 0  # random_state of the networks in this repeat
 
 
 @dataclass(frozen=True)
@@ -88,7 +121,8 @@ class Candidate:
 def msfl(normalisation: str, **overrides) -> Callable[[Context], object]:
     def build(context: Context):
         return make_msfl_pipeline(context.speakers, normalisation=normalisation,
-                                  **context.msfl_params, **overrides)
+                                  **{**context.msfl_params, "random_state": context.seed,
+                                     **overrides})
 
     return build
 
@@ -136,7 +170,7 @@ DECISIONS: dict[str, Decision] = {
     "SVM input normalisation": Decision("SVM", "SVM corpus norm"),
 }
 
-#: Which candidates run first (over all outer folds) when the run is resumed or cut short.
+#: Which candidates run first (over all repeats and outer folds) when a run is cut short.
 RUN_ORDER = {"MSFL": 0, "MSFL corpus norm": 0, "SVM": 1, "SVM corpus norm": 1,
              "MSFL equal": 2, "MSFL corpus norm equal": 2}
 
@@ -144,29 +178,37 @@ RUN_ORDER = {"MSFL": 0, "MSFL corpus norm": 0, "SVM": 1, "SVM corpus norm": 1,
 # --------------------------------------------------------------------------------------------
 # Protocol
 # --------------------------------------------------------------------------------------------
-def outer_folds(data, n_splits: int):
+def outer_folds(data, mode: Mode) -> list:
     groups = data.frame[["corpus", "speaker"]]
-    return list(CorpusSpeakerKFold(n_splits).split(data.X, groups=groups))
+    folds = list(CorpusSpeakerKFold(mode.outer_splits).split(data.X, groups=groups))
+    return folds[:mode.outer_folds]
 
 
-def inner_validation(name: str, outer: int, train: np.ndarray, features: pd.DataFrame,
-                     all_labels: pd.DataFrame, context: Context,
+def inner_folds(speakers: pd.DataFrame, n_splits: int, repeat: int) -> list:
+    """Repeat ``repeat``'s speaker partition of the rows of ``speakers`` (row positions)."""
+    splitter = CorpusSpeakerKFold(n_splits, shuffle=True, random_state=repeat)
+    return list(splitter.split(speakers, groups=speakers.reset_index(drop=True)))
+
+
+def inner_validation(name: str, outer: int, repeat: int, train: np.ndarray,
+                     features: pd.DataFrame, all_labels: pd.DataFrame, context: Context,
                      inner_splits: int) -> pd.DataFrame:
-    """Inner pooled scores of one candidate on the training speakers of one outer fold."""
+    """Inner pooled scores of one candidate in one repeat on the training speakers of one outer
+    fold."""
     warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
     warnings.filterwarnings("ignore", "A single label was found")
     candidate = CANDIDATES[name]
     X = features.iloc[train]  # keeps the frame's index: speakers are looked up by it
     labels = all_labels.iloc[train]
     y = labels if candidate.multitask else labels["emotion"]
-    inner = list(InnerSpeakerKFold(context.speakers, inner_splits).split(X))
+    inner = inner_folds(context.speakers.loc[X.index], inner_splits, repeat)
     start = time.perf_counter()
-    result = evaluate({name: candidate.factory(context)}, X, y,
+    result = evaluate({name: candidate.factory(replace(context, seed=repeat))}, X, y,
                       languages=labels["language"].to_numpy(), cv=inner, verbose=False)
     seconds = time.perf_counter() - start
     summary = result.summary().loc[name]
     fit_time = float(result.scores.loc[result.scores["language"] == "all", "fit_time"].mean())
-    rows = [{"outer_fold": outer, "candidate": name, "language": language,
+    rows = [{"outer_fold": outer, "repeat": repeat, "candidate": name, "language": language,
              "uar": summary.loc[language, "uar_pooled"], "wa": summary.loc[language, "wa_pooled"],
              "n_inner_folds": len(inner), "n_train": len(train),
              "fit_seconds": fit_time, "wall_seconds": seconds}
@@ -176,41 +218,82 @@ def inner_validation(name: str, outer: int, train: np.ndarray, features: pd.Data
     return pd.DataFrame(rows)
 
 
+def load_done(path: Path, resume: bool, mode: Mode) -> pd.DataFrame | None:
+    """The scores of an earlier run of the same mode (``--resume``), else None (file removed)."""
+    if not (resume and path.is_file()):
+        path.unlink(missing_ok=True)
+        return None
+    done = pd.read_csv(path)
+    if "repeat" not in done.columns or (done["repeat"] >= mode.repeats).any() \
+            or (done["outer_fold"] >= mode.outer_folds).any():
+        sys.exit(f"--resume: {path} holds scores of another protocol; choose another --output")
+    return done
+
+
 def run(args, data) -> pd.DataFrame:
-    folds = outer_folds(data, args.outer_splits)
+    mode = args.mode
+    folds = outer_folds(data, mode)
     context = Context(
         speakers=data.frame[["corpus", "speaker"]],
-        msfl_params={**(bench.QUICK_MSFL if args.quick else {}), "random_state": SEED},
+        msfl_params=dict(bench.QUICK_MSFL) if args.quick else {},
         svm_grid=bench.QUICK_SVM_GRID if args.quick else SVM_PARAM_GRID,
     )
-    path = args.output / SCORES_NAME
-    done = pd.read_csv(path) if args.resume and path.is_file() else None
-    if done is None and path.exists():
-        path.unlink()
-    # Pair by pair (RUN_ORDER), so that an interrupted run has settled the first questions.
+    path = args.output / output_names(mode)[1]
+    done = load_done(path, args.resume, mode)
+    keys = set() if done is None else set(
+        zip(done["outer_fold"], done["repeat"], done["candidate"]))
+    # Candidate group by group (RUN_ORDER), repeat by repeat: a run cut short has settled the
+    # first questions, and on fewer repeats rather than fewer outer folds.
     todo = sorted(
-        ((outer, name) for outer in range(len(folds)) for name in args.candidates
-         if done is None or not ((done["outer_fold"] == outer)
-                                 & (done["candidate"] == name)).any()),
-        key=lambda task: (RUN_ORDER.get(task[1], len(RUN_ORDER)), task[0], task[1]))
+        ((outer, repeat, name) for outer in range(len(folds)) for repeat in range(mode.repeats)
+         for name in args.candidates if (outer, repeat, name) not in keys),
+        key=lambda task: (RUN_ORDER.get(task[2], len(RUN_ORDER)), task[1], task[0], task[2]))
     args.n_run = len(todo)
-    print(f"{len(todo)} inner validations ({len(folds)} outer folds x "
-          f"{len(args.candidates)} candidates, {args.inner_splits} inner folds each)", flush=True)
-    tasks = (delayed(inner_validation)(name, outer, folds[outer][0], data.X, data.labels, context,
-                                       args.inner_splits) for outer, name in todo)
+    print(f"{len(todo)} inner validations to run ({len(folds)} outer folds x {mode.repeats} "
+          f"repeats x {len(args.candidates)} candidates, {mode.inner_splits} inner folds each)",
+          flush=True)
+    tasks = (delayed(inner_validation)(name, outer, repeat, folds[outer][0], data.X,
+                                       data.labels, context, mode.inner_splits)
+             for outer, repeat, name in todo)
     for part in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(tasks):
         part.to_csv(path, mode="a", header=not path.exists(), index=False)
         first = part.iloc[0]
-        print(f"outer {first['outer_fold']} {first['candidate']:24s} inner pooled UAR "
-              f"{100 * part.loc[part['language'] == 'mean', 'uar'].iloc[0]:.1f}  "
-              f"fit {first['fit_seconds']:.1f} s", flush=True)
+        print(f"outer {first['outer_fold']} repeat {first['repeat']} {first['candidate']:24s} "
+              f"inner pooled UAR {100 * part.loc[part['language'] == 'mean', 'uar'].iloc[0]:.1f}"
+              f"  fit {first['fit_seconds']:.1f} s", flush=True)
     return pd.read_csv(path)
+
+
+def mean_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Inner pooled UAR, indexed by (outer_fold, repeat), one column per candidate."""
+    return scores[scores["language"] == "mean"].pivot(
+        index=["outer_fold", "repeat"], columns="candidate", values="uar")
+
+
+def compare(pair: pd.DataFrame, incumbent: str, challenger: str) -> dict:
+    """The rule's quantities for one pair; ``pair`` is indexed by (outer_fold, repeat)."""
+    difference = (pair[challenger] - pair[incumbent]).groupby(level="outer_fold")
+    fold_gain = difference.mean()
+    wins = int((fold_gain > 0).sum())
+    gain = float(fold_gain.mean())
+    # std over repeats within an outer fold, pooled over the outer folds; NaN with one repeat,
+    # and then nothing is adopted
+    spread = float(np.sqrt(difference.var(ddof=1).mean()))
+    means = pair.groupby(level="outer_fold").mean().mean()
+    return {
+        "incumbent_mean": means[incumbent], "challenger_mean": means[challenger],
+        "fold_gain": fold_gain, "gain": gain, "spread": spread,
+        "incumbent_spread": float(np.sqrt(
+            pair[incumbent].groupby(level="outer_fold").var(ddof=1).mean())),
+        "repeats": int(pair.groupby(level="outer_fold").size().min()),
+        "challenger_wins": wins, "n_outer": len(fold_gain),
+        "above_noise": bool(gain > spread), "majority": wins > len(fold_gain) / 2,
+    }
 
 
 def decide(scores: pd.DataFrame) -> list[dict]:
     """Apply the rule to every decision whose candidates were run, in order."""
-    table = scores[scores["language"] == "mean"].pivot(
-        index="outer_fold", columns="candidate", values="uar")
+    table = mean_table(scores)
     outcomes: dict[str, dict] = {}
     for question, decision in DECISIONS.items():
         incumbent, challenger = decision.incumbent, decision.challenger
@@ -221,15 +304,12 @@ def decide(scores: pd.DataFrame) -> list[dict]:
         if not {incumbent, challenger} <= set(table.columns):
             continue
         pair = table[[incumbent, challenger]].dropna()
-        wins = int((pair[challenger] > pair[incumbent]).sum())
-        means = pair.mean()
-        adopted = bool(means[challenger] > means[incumbent] and wins > len(pair) / 2)
+        outcome = compare(pair, incumbent, challenger)
+        adopted = outcome["above_noise"] and outcome["majority"]
         outcomes[question] = {
             "question": question, "incumbent": incumbent, "challenger": challenger,
-            "incumbent_mean": means[incumbent], "challenger_mean": means[challenger],
-            "challenger_wins": wins, "n_outer": len(pair), "adopted": adopted,
-            "winner": challenger if adopted else incumbent,
-            "complete": len(pair) == table.index.nunique(),
+            **outcome, "adopted": adopted, "winner": challenger if adopted else incumbent,
+            "complete": len(pair) == len(table),
         }
     return list(outcomes.values())
 
@@ -237,17 +317,22 @@ def decide(scores: pd.DataFrame) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
+def percent(value: float, signed: bool = False) -> str:
+    return "–" if np.isnan(value) else f"{100 * value:{'+' if signed else ''}.1f}"
+
+
 def score_table(scores: pd.DataFrame, names: list[str]) -> str:
-    table = scores[scores["language"] == "mean"].pivot(
-        index="outer_fold", columns="candidate", values="uar").reindex(columns=names)
+    by_fold = mean_table(scores).reindex(columns=names).groupby(level="outer_fold")
+    means, stds = by_fold.mean(), by_fold.std(ddof=1)
     lines = ["| outer fold | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for outer, row in table.iterrows():
-        best = row.max()
-        cells = [("–" if np.isnan(v) else (f"**{100 * v:.1f}**" if v == best else
-                                            f"{100 * v:.1f}")) for v in row]
+    for outer, row in means.iterrows():
+        cells = [percent(value) + ("" if np.isnan(stds.loc[outer, name])
+                                   else f" ± {percent(stds.loc[outer, name])}")
+                 for name, value in row.items()]
+        cells = [f"**{cell}**" if value == row.max() else cell
+                 for cell, value in zip(cells, row)]
         lines.append(f"| {outer} | " + " | ".join(cells) + " |")
-    lines.append("| mean | " + " | ".join(
-        "–" if np.isnan(v) else f"{100 * v:.1f}" for v in table.mean()) + " |")
+    lines.append("| mean | " + " | ".join(percent(v) for v in means.mean()) + " |")
     return "\n".join(lines)
 
 
@@ -258,58 +343,78 @@ def corpus_table(scores: pd.DataFrame, names: list[str]) -> str:
     lines = ["| candidate | " + " | ".join(languages) + " |",
              "|---|" + "---|" * len(languages)]
     for name, row in table.iterrows():
-        lines.append(f"| {name} | " + " | ".join(f"{100 * v:.1f}" for v in row) + " |")
+        lines.append(f"| {name} | " + " | ".join(percent(v) for v in row) + " |")
     return "\n".join(lines)
 
 
-def decision_table(outcomes: list[dict], scores: pd.DataFrame) -> str:
-    table = scores[scores["language"] == "mean"].pivot(
-        index="outer_fold", columns="candidate", values="uar")
-    lines = ["| question | incumbent | challenger | winner per outer fold | mean inner UAR "
-             "(incumbent / challenger) | challenger wins | decision |",
-             "|---|---|---|---|---|---|---|"]
+def decision_table(outcomes: list[dict], args) -> str:
+    mode = args.mode
+    lines = ["| question | incumbent | challenger | mode | repeats (seeds) x inner folds | gain per outer "
+             "fold | mean inner UAR (incumbent / challenger) | mean gain | spread | gain > "
+             "spread | challenger wins | verdict |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for o in outcomes:
-        pair = table[[o["incumbent"], o["challenger"]]].dropna()
-        per_fold = ", ".join(
-            f"{outer}: {'C' if row[o['challenger']] > row[o['incumbent']] else 'I'}"
-            for outer, row in pair.iterrows())
-        verdict = (f"**adopt {o['challenger']}**" if o["adopted"]
-                   else f"keep {o['incumbent']}")
+        per_fold = ", ".join(f"{outer}: {percent(gain, signed=True)}"
+                             for outer, gain in o["fold_gain"].items())
+        if o["adopted"]:
+            verdict = f"**adopt {o['challenger']}**"
+        else:
+            verdict = f"keep {o['incumbent']}"
+        if args.mode_name != "full":
+            verdict = f"{args.mode_name}: would {verdict.strip('*')} (not a decision)"
         if not o["complete"]:
-            verdict += " (incomplete: not every outer fold ran)"
+            verdict += " (incomplete: not every outer fold and repeat ran)"
         lines.append(
-            f"| {o['question']} | {o['incumbent']} | {o['challenger']} | {per_fold} | "
-            f"{100 * o['incumbent_mean']:.1f} / {100 * o['challenger_mean']:.1f} | "
-            f"{o['challenger_wins']} of {o['n_outer']} | {verdict} |")
-    return "\n".join(lines) + "\n\nI: the incumbent won that outer fold's inner validation, " \
-                              "C: the challenger did."
+            f"| {o['question']} | {o['incumbent']} | {o['challenger']} | {args.mode_name} | "
+            f"{o['repeats']} x {mode.inner_splits} | {per_fold} | "
+            f"{percent(o['incumbent_mean'])} / {percent(o['challenger_mean'])} | "
+            f"{percent(o['gain'], signed=True)} | {percent(o['spread'])} | "
+            f"{'yes' if o['above_noise'] else 'no'} | {o['challenger_wins']} of {o['n_outer']} | "
+            f"{verdict} |")
+    return "\n".join(lines)
+
+
+def noise_table(outcomes: list[dict]) -> str:
+    lines = ["| question | spread of the difference | incumbent's spread over repeats |",
+             "|---|---|---|"]
+    lines += [f"| {o['question']} | {percent(o['spread'])} | {percent(o['incumbent_spread'])} |"
+              for o in outcomes]
+    return "\n".join(lines)
 
 
 def timing_table(scores: pd.DataFrame, names: list[str]) -> str:
+    """Seconds of one fit and the CPU time the full protocol needs per candidate."""
     first = scores[scores["language"] == "mean"]
-    lines = ["| candidate | fit s (mean over inner fits) | training rows per inner fit "
-             "(mean) | inner validations |", "|---|---|---|---|"]
+    full = MODES["full"]
+    n_full = full.outer_folds * full.repeats * full.inner_splits
+    lines = ["| candidate | fit s (mean ± std over inner validations) | training rows per inner "
+             f"fit (mean) | inner validations | full protocol ({n_full} fits): minutes |",
+             "|---|---|---|---|---|"]
     for name in names:
         rows = first[first["candidate"] == name]
         if rows.empty:
             continue
         n_fit = (rows["n_train"] * (rows["n_inner_folds"] - 1) / rows["n_inner_folds"]).mean()
+        per_fit = rows["wall_seconds"] / rows["n_inner_folds"]  # fit and predict
         lines.append(f"| {name} | {rows['fit_seconds'].mean():.1f} ± "
-                     f"{rows['fit_seconds'].std():.1f} | {n_fit:.0f} | {len(rows)} |")
+                     f"{rows['fit_seconds'].std():.1f} | {n_fit:.0f} | {len(rows)} | "
+                     f"{n_full * per_fit.mean() / 60:.0f} |")
     return "\n".join(lines)
 
 
 def render(args, data, scores, outcomes, seconds, loads) -> str:
+    mode = args.mode
     names = [name for name in CANDIDATES if name in set(scores["candidate"])]
     defaults = MultitaskSERClassifier().get_params()
     corpora = ", ".join(f"{corpus} ({bench.LANGUAGES[corpus]})" for corpus in bench.CORPORA)
-    quick = "**Quick smoke run** (speaker subset, tiny networks): the numbers mean nothing.\n\n"
+    scores_name = output_names(mode)[1]
+    used = (f"all {mode.outer_folds}" if mode.outer_folds == mode.outer_splits
+            else f"the first {mode.outer_folds} ({', '.join(map(str, range(mode.outer_folds)))})")
     lines = [
         "# Nested tuning: candidates compared on inner speaker folds of every outer fold",
         "",
-        (quick if args.quick else "")
-        + f"Run on {datetime.datetime.now().isoformat(timespec='minutes')}, "
-        f"`{args.command}`.",
+        f"Mode: **{args.mode_name}** ({mode.what}). Run on "
+        f"{datetime.datetime.now().isoformat(timespec='minutes')}, `{args.command}`.",
         "",
         "## Protocol",
         "",
@@ -318,25 +423,35 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         "RAVDESS is `en-US` and of SAVEE `en-GB`, so the auxiliary task and the per-corpus "
         "scores have one label per corpus.",
         "",
-        f"Outer folds: `CorpusSpeakerKFold({args.outer_splits})` over all corpora, the "
-        "benchmark's outer folds (SAVEE and CASIA, 4 speakers each, leave one speaker out "
-        "within them). For every outer fold, each candidate is cross-validated on "
-        f"`InnerSpeakerKFold(n_splits={args.inner_splits})` folds of that outer fold's "
-        "**training speakers only** (unseen speakers of every corpus in each inner test fold). "
-        "Its score on that outer fold is the *inner pooled UAR*: the mean over corpora of each "
-        "corpus's UAR on the inner predictions pooled over the inner folds. The outer test "
-        "speakers are never fitted, predicted or scored here. One seed "
-        f"(`random_state={SEED}`) for the networks; the SVM's grid is fixed in advance "
-        f"(`{'QUICK_SVM_GRID' if args.quick else 'SVM_PARAM_GRID'}` = "
+        f"Outer folds: {used} of `CorpusSpeakerKFold({mode.outer_splits})` over all corpora"
+        + (", the benchmark's outer folds (SAVEE and CASIA, 4 speakers each, leave one speaker "
+           "out within them)" if mode.outer_splits == MODES["full"].outer_splits else "")
+        + ". For every outer fold and each of **"
+        f"{mode.repeats} repeats**, each candidate is cross-validated on `CorpusSpeakerKFold("
+        f"{mode.inner_splits}, shuffle=True, random_state=repeat)` folds of that outer fold's "
+        "**training speakers only** (unseen speakers of every corpus in each inner test fold; a "
+        "new speaker partition per repeat, the same for every candidate), the networks with "
+        "`random_state=repeat`. Its score is the *inner pooled UAR*: the mean over corpora of "
+        "each corpus's UAR on the inner predictions pooled over the inner folds. The outer test "
+        "speakers are never fitted, predicted or scored here. The SVM's grid is fixed in "
+        f"advance (`{'QUICK_SVM_GRID' if args.quick else 'SVM_PARAM_GRID'}` = "
         f"`{bench.QUICK_SVM_GRID if args.quick else SVM_PARAM_GRID}`), searched on "
         "inner-inner speaker folds of every inner training part.",
         "",
+        "**Noise.** The *spread* of a question is the standard deviation over repeats of the "
+        "challenger-minus-incumbent difference of the inner pooled UAR within an outer fold, "
+        "pooled over the outer folds (root mean of the per-fold variances). For the networks "
+        "it holds the seed-to-seed noise (with the partition's); for the deterministic SVM it "
+        "is the spread over repeated speaker partitions.",
+        "",
         "**Rule.** Each question compares an incumbent (the current default) with a "
-        "challenger. The challenger becomes the default only if (1) its inner pooled UAR "
-        "averaged over the outer folds is higher than the incumbent's **and** (2) it beats "
-        "the incumbent on the inner validation of a strict majority of the outer folds "
-        "(3 of 5). Otherwise the incumbent stays. The loss weighting is compared on top of "
-        "the normalisation that won.",
+        "challenger. The challenger becomes the default only if (1) its *mean gain* (inner "
+        "pooled UAR minus the incumbent's, averaged over repeats and outer folds) is larger "
+        "than the spread **and** (2) its mean over repeats beats the incumbent's on a strict "
+        "majority of the outer folds. Otherwise the incumbent stays. The loss weighting is "
+        "compared on top of the normalisation that won."
+        + (" Only the full mode decides; other modes say what the rule would do." if
+           args.mode_name != "full" else ""),
         "",
         "## Candidates",
         "",
@@ -353,23 +468,30 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         "",
         "## Inner pooled UAR (%) per outer fold",
         "",
-        "Best candidate of each outer fold in bold (over all candidates, SVM included).",
+        "Mean ± standard deviation over the repeats; best candidate of each outer fold in bold "
+        "(over all candidates).",
         "",
         score_table(scores, names),
         "",
-        "Per corpus (inner pooled UAR, mean over outer folds):",
+        "Per corpus (inner pooled UAR, mean over outer folds and repeats):",
         "",
         corpus_table(scores, names),
         "",
         "## Decisions",
         "",
-        decision_table(outcomes, scores) if outcomes else "_No complete question._",
+        decision_table(outcomes, args) if outcomes else "_No question with both candidates._",
+        "",
+        "Gains and spreads in UAR points. Spread next to the incumbent's own standard "
+        "deviation over repeats (pooled over outer folds the same way):",
+        "",
+        noise_table(outcomes) if outcomes else "",
         "",
         "## Wall time of one fit",
         "",
         "Seconds of one `fit` on an inner training part (the SVM's include its inner grid "
-        "search: 16 settings x inner-inner folds, and the refit), measured while the machine "
-        "was shared with other processes:",
+        "search over every setting on 3 inner-inner folds, and the refit), measured while the "
+        "machine was shared with other processes; the last column extrapolates this run's "
+        "fit and predict time per inner fold to the full protocol, in one process:",
         "",
         timing_table(scores, names),
         "",
@@ -377,7 +499,7 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         f"inner validations in {seconds:.0f} s with n_jobs={args.n_jobs}"
         + (" (the others were already in the CSV: `--resume`)" if args.resume else "")
         + f"; load average (1 min) at start / end {loads[0]:.2f} / {loads[1]:.2f}, "
-        f"{os.cpu_count()} logical cores. Raw scores: `{SCORES_NAME}`.",
+        f"{os.cpu_count()} logical cores. Raw scores: `{scores_name}`.",
         "",
     ]
     return "\n".join(lines)
@@ -388,8 +510,13 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
 # --------------------------------------------------------------------------------------------
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: speaker subset, 2 outer and 2 inner folds, tiny networks")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--quick", action="store_true",
+                       help="smoke run: speaker subset, 2 outer folds, 2 repeats, 2 inner folds, "
+                       "tiny networks")
+    modes.add_argument("--screen", action="store_true",
+                       help="screening: outer folds 0 and 1 of the five, 3 repeats, 3 inner "
+                       "folds; verdicts are not decisions")
     parser.add_argument("--candidates", nargs="+", choices=list(CANDIDATES),
                         default=list(CANDIDATES), metavar="NAME",
                         help=f"candidates to run (default all: {', '.join(CANDIDATES)})")
@@ -398,7 +525,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, default=bench.DEFAULT_CACHE,
                         help="IS10 feature cache folder (default benchmarks/.cache)")
     parser.add_argument("--output", type=Path, default=None,
-                        help="folder for tuning.md and the CSV (default benchmarks/results; "
+                        help="folder for the report and the CSV (default benchmarks/results; "
                         "quick: benchmarks/.cache/quick)")
     parser.add_argument("--extraction-jobs", type=int, default=2,
                         help="openSMILE worker processes (default 2)")
@@ -409,8 +536,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.command = shlex.join(["python", "benchmarks/tune.py",
                                *(sys.argv[1:] if argv is None else argv)])
-    args.outer_splits = QUICK_OUTER_SPLITS if args.quick else OUTER_SPLITS
-    args.inner_splits = QUICK_INNER_SPLITS if args.quick else INNER_SPLITS
+    args.mode_name = "quick" if args.quick else "screen" if args.screen else "full"
+    args.mode = MODES[args.mode_name]
     if args.output is None:
         args.output = bench.QUICK_OUTPUT if args.quick else bench.RESULTS_DIR
     if args.quick and args.output.resolve() == bench.RESULTS_DIR.resolve():
@@ -430,13 +557,15 @@ def main(argv=None) -> int:
     outcomes = decide(scores)
     loads.append(os.getloadavg()[0])
     report = render(args, data, scores, outcomes, time.perf_counter() - start, loads)
-    (args.output / REPORT_NAME).write_text(report)
-    for outcome in outcomes:
-        print(f"{outcome['question']}: {outcome['winner']} "
-              f"({'adopted' if outcome['adopted'] else 'kept'})")
-    print(f"report: {args.output / REPORT_NAME}")
+    report_path = args.output / output_names(args.mode)[0]
+    report_path.write_text(report)
+    for o in outcomes:
+        print(f"{o['question']}: {o['winner']} ({'adopted' if o['adopted'] else 'kept'}; gain "
+              f"{percent(o['gain'], signed=True)}, spread {percent(o['spread'])}, wins "
+              f"{o['challenger_wins']} of {o['n_outer']})")
+    print(f"report: {report_path}")
     complete = scores[scores["language"] == "mean"]
-    expected = args.outer_splits * len(args.candidates)
+    expected = args.mode.outer_folds * args.mode.repeats * len(args.candidates)
     if len(complete) < expected or not np.isfinite(complete["uar"]).all():
         print(f"INCOMPLETE: {len(complete)} of {expected} inner validations", file=sys.stderr)
         return 1

@@ -52,13 +52,13 @@ __all__ = [
 NORMALISATIONS = ("global", "corpus")
 
 #: The normalisation of the recommended MSFL pipeline, chosen by ``benchmarks/tune.py``
-#: (nested inner speaker folds; see ``benchmarks/results/tuning.md``): for the current
-#: network (within-step attention scores scaled by the step's feature count), per-corpus
-#: standardisation won the inner validation of 3 of 5 outer folds but with a lower mean
-#: (51.1 against 51.7 inner pooled UAR), so the protocol's rule, fixed in advance, keeps the
-#: estimator's own global standardisation. (For the previous network, scaled by 2 ln k, the
-#: rule had adopted per-corpus standardisation, 52.2 against 52.0: the choice is within
-#: seed noise.)
+#: (nested inner speaker folds) in its first form, one seed and no noise margin (see
+#: ``benchmarks/results/tuning_single_seed.md``): for the current network (within-step
+#: attention scores scaled by the step's feature count), per-corpus standardisation won the
+#: inner validation of 3 of 5 outer folds but with a lower mean (51.1 against 51.7 inner
+#: pooled UAR), so that rule kept the estimator's own global standardisation. For the
+#: previous network it had adopted per-corpus standardisation: the choice is within seed
+#: noise, and not yet re-decided by the protocol's repeated form.
 MSFL_NORMALISATION = "global"
 
 #: Default search space of :func:`make_svm_baseline` (``C`` and ``gamma`` of the RBF SVC): the
@@ -473,7 +473,7 @@ def make_msfl_pipeline(
     The steps are ``preprocessing`` (e.g. an
     :class:`~sklearn_msfl.features.OpenSmileTransformer`), the input normalisation that the
     nested tuning protocol chose (:data:`MSFL_NORMALISATION`, see
-    ``benchmarks/results/tuning.md``) and
+    ``benchmarks/results/tuning_single_seed.md``) and
     :class:`~sklearn_msfl.msfl.MultitaskSERClassifier` at its defaults (``params``
     override them). Fit it like the estimator, on emotion and language columns.
 

@@ -346,13 +346,17 @@ def test_tune_quick_run_reports_every_candidate(tune, corpora_dir, quick_cache, 
                            "--output", tmp_path, "--candidates", "MSFL", "MSFL corpus norm",
                            "SVM", timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    scores = pd.read_csv(tmp_path / tune.SCORES_NAME)
+    report_name, scores_name = tune.output_names(tune.MODES["quick"])
+    scores = pd.read_csv(tmp_path / scores_name)
     means = scores[scores["language"] == "mean"]
-    assert len(means) == tune.QUICK_OUTER_SPLITS * 3
+    quick = tune.MODES["quick"]
+    assert len(means) == quick.outer_folds * quick.repeats * 3
+    assert sorted(set(means["repeat"])) == list(range(quick.repeats))
     assert np.isfinite(means[["uar", "fit_seconds"]]).all().all()
-    report = (tmp_path / tune.REPORT_NAME).read_text()
-    for text in ("## Protocol", "**Rule.**", "## Decisions", "MSFL input normalisation",
-                 "## Wall time of one fit", "training speakers only", "--quick"):
+    report = (tmp_path / report_name).read_text()
+    for text in ("## Protocol", "**Noise.**", "**Rule.**", "## Decisions", "spread",
+                 "MSFL input normalisation", "quick: would", "## Wall time of one fit",
+                 "training speakers only", "--quick"):
         assert text in report
     assert "SVM input normalisation" not in report  # its challenger did not run
 
@@ -368,8 +372,8 @@ def test_tune_never_sees_the_outer_test_speakers(tune, monkeypatch):
     X = pd.DataFrame(rng.normal(size=(48, 3)), index=speakers.index)
     seen = []
 
-    def fake_evaluate(models, X_inner, y, **kwargs):
-        seen.append(set(X_inner.index))
+    def fake_evaluate(models, X_inner, y, cv, **kwargs):
+        seen.append((set(X_inner.index), cv))
         raise StopIteration
 
     monkeypatch.setattr(tune, "evaluate", fake_evaluate)
@@ -377,34 +381,73 @@ def test_tune_never_sees_the_outer_test_speakers(tune, monkeypatch):
     folds = list(tune.CorpusSpeakerKFold(2).split(X, groups=speakers.reset_index(drop=True)))
     for outer, (train, test) in enumerate(folds):
         with pytest.raises(StopIteration):
-            tune.inner_validation("SVM", outer, train, X, labels, context, 2)
-        assert not seen[-1] & set(X.index[test])
+            tune.inner_validation("SVM", outer, 0, train, X, labels, context, 2)
+        rows, inner = seen[-1]
+        assert not rows & set(X.index[test])
+        for inner_train, inner_test in inner:  # and the inner folds are speaker independent
+            names = speakers.loc[sorted(rows), "speaker"].to_numpy()
+            assert not set(names[inner_train]) & set(names[inner_test])
 
 
-def test_tune_rule_needs_best_mean_and_a_majority(tune):
-    def scores(msfl, norm):
-        rows = [{"outer_fold": i, "candidate": name, "language": "mean", "uar": value}
-                for name, values in (("MSFL", msfl), ("MSFL corpus norm", norm))
-                for i, value in enumerate(values)]
-        return pd.DataFrame(rows)
+def test_tune_repeats_draw_other_partitions_and_seeds(tune):
+    speakers = pd.DataFrame({"corpus": np.repeat(["emodb", "urdu"], 30),
+                             "speaker": np.repeat([f"s{i}" for i in range(12)], 5)})
+    partitions = {tuple(tuple(test) for _, test in tune.inner_folds(speakers, 3, repeat))
+                  for repeat in range(3)}
+    assert len(partitions) == 3
+    built = tune.CANDIDATES["MSFL"].factory(tune.Context(speakers, {}, {}, seed=2))
+    assert built[-1].random_state == 2
 
-    (outcome,) = tune.decide(scores([0.5] * 5, [0.6, 0.6, 0.6, 0.4, 0.4]))
+
+def mean_scores(values: dict) -> pd.DataFrame:
+    """Score rows of candidate -> [[repeats of outer fold 0], [repeats of outer fold 1], ...]."""
+    return pd.DataFrame([
+        {"outer_fold": outer, "repeat": repeat, "candidate": name, "language": "mean", "uar": v}
+        for name, folds in values.items() for outer, repeats in enumerate(folds)
+        for repeat, v in enumerate(repeats)])
+
+
+def test_tune_rule_needs_a_gain_above_the_spread_and_a_majority(tune):
+    steady = [[0.50, 0.52, 0.48]] * 5
+
+    def decide(challenger):
+        (outcome,) = tune.decide(mean_scores({"MSFL": steady, "MSFL corpus norm": challenger}))
+        return outcome
+
+    # +5 points on every fold and repeat: no spread, a majority
+    outcome = decide([[0.55, 0.57, 0.53]] * 5)
     assert outcome["adopted"] and outcome["winner"] == "MSFL corpus norm"
-    assert outcome["challenger_wins"] == 3
-    # a higher mean from one large win is not enough without a majority
-    (outcome,) = tune.decide(scores([0.5] * 5, [0.9, 0.45, 0.45, 0.45, 0.5]))
+    assert outcome["challenger_wins"] == 5 and outcome["spread"] == pytest.approx(0, abs=1e-12)
+    assert outcome["gain"] == pytest.approx(0.05)
+    # the same mean gain with repeats that disagree by more: below the noise
+    outcome = decide([[0.62, 0.50, 0.53]] * 5)
+    assert outcome["gain"] == pytest.approx(0.05) and outcome["spread"] > 0.05
     assert not outcome["adopted"] and outcome["winner"] == "MSFL"
-    # a majority of small wins with a lower mean is not enough either
-    (outcome,) = tune.decide(scores([0.5] * 5, [0.51, 0.51, 0.51, 0.1, 0.1]))
+    # a gain above the spread from two large wins is not enough without a majority
+    outcome = decide([[0.70, 0.72, 0.68]] * 2 + [[0.49, 0.51, 0.47]] * 3)
+    assert outcome["gain"] > outcome["spread"] and outcome["challenger_wins"] == 2
     assert not outcome["adopted"]
+    # a majority of wins with a lower mean is not enough either
+    outcome = decide([[0.51, 0.53, 0.49]] * 3 + [[0.1, 0.1, 0.1]] * 2)
+    assert outcome["challenger_wins"] == 3 and not outcome["adopted"]
+
+
+def test_tune_spread_is_the_pooled_std_over_repeats_of_the_difference(tune):
+    incumbent = [[0.5, 0.5, 0.5], [0.6, 0.6, 0.6]]
+    challenger = [[0.5, 0.6, 0.7], [0.6, 0.6, 0.6]]  # differences 0, .1, .2 and 0, 0, 0
+    (outcome,) = tune.decide(mean_scores({"SVM": incumbent, "SVM corpus norm": challenger}))
+    assert outcome["spread"] == pytest.approx(np.sqrt((0.01 + 0) / 2))
+    assert outcome["gain"] == pytest.approx(0.05)
+    # one repeat measures no noise, and nothing is adopted without it
+    (outcome,) = tune.decide(mean_scores({"SVM": [[0.5]] * 3, "SVM corpus norm": [[0.9]] * 3}))
+    assert np.isnan(outcome["spread"]) and not outcome["adopted"]
 
 
 def test_tune_compares_loss_weighting_on_the_winning_normalisation(tune):
-    values = {"MSFL": [0.5] * 3, "MSFL corpus norm": [0.6] * 3, "MSFL equal": [0.7] * 3,
-              "MSFL corpus norm equal": [0.55] * 3}
-    rows = [{"outer_fold": i, "candidate": name, "language": "mean", "uar": v}
-            for name, vs in values.items() for i, v in enumerate(vs)]
-    outcomes = {o["question"]: o for o in tune.decide(pd.DataFrame(rows))}
+    values = {"MSFL": [[0.50, 0.51]] * 3, "MSFL corpus norm": [[0.60, 0.61]] * 3,
+              "MSFL equal": [[0.70, 0.71]] * 3, "MSFL corpus norm equal": [[0.55, 0.56]] * 3}
+    outcomes = {o["question"]: o for o in tune.decide(mean_scores(values))}
+    assert outcomes["MSFL input normalisation"]["adopted"]
     weighting = outcomes["MSFL loss weighting"]
     assert (weighting["incumbent"], weighting["challenger"]) == (
         "MSFL corpus norm", "MSFL corpus norm equal")
@@ -414,10 +457,27 @@ def test_tune_compares_loss_weighting_on_the_winning_normalisation(tune):
 def test_tune_options(tune):
     with pytest.raises(SystemExit):
         tune.parse_args(["--quick", "--output", str(tune.bench.RESULTS_DIR)])
+    with pytest.raises(SystemExit):
+        tune.parse_args(["--quick", "--screen"])
     args = tune.parse_args(["--candidates", "SVM", "MSFL", "SVM"])
     assert args.candidates == ["SVM", "MSFL"]
-    assert (args.outer_splits, args.inner_splits, args.n_jobs) == (5, tune.INNER_SPLITS, 1)
+    assert args.mode_name == "full" and args.n_jobs == 1
+    full, screen = tune.MODES["full"], tune.MODES["screen"]
+    assert (full.outer_folds, full.repeats, full.inner_splits) == (5, 3, 3)
+    assert screen.outer_folds < full.outer_folds and screen.repeats >= 3
+    assert tune.output_names(full) == ("tuning.md", "tuning_scores.csv")
+    assert tune.parse_args(["--screen"]).mode is screen
     assert set(tune.RUN_ORDER) == set(tune.CANDIDATES)
+
+
+def test_tune_resume_refuses_scores_of_another_protocol(tune, tmp_path):
+    path = tmp_path / "scores.csv"
+    pd.DataFrame({"outer_fold": [4], "repeat": [0], "candidate": ["SVM"]}).to_csv(path)
+    with pytest.raises(SystemExit):
+        tune.load_done(path, True, tune.MODES["screen"])  # outer fold 4 is not screened
+    assert tune.load_done(path, True, tune.MODES["full"]) is not None
+    tune.load_done(path, False, tune.MODES["full"])
+    assert not path.exists()
 
 
 # ---------------------------------------------------------------------------- training_speed

@@ -5,8 +5,8 @@ operations are too short for torch's intra-op parallelism to pay. A second
 thread only adds synchronisation, and when the cores are shared (another
 process, or ``GridSearchCV(n_jobs=2)`` running two fits that each start torch
 threads) spinning OpenMP threads are descheduled and every operation waits for
-them: one epoch measured 0.79 s with one thread and 47.8 s with two on a busy
-2-core machine (``benchmarks/results/threads.md``). The estimator therefore
+them: one epoch took 1.540 s with one thread and 21.236 s with two, the medians
+of three fits on a shared 2-core machine (``benchmarks/results/threads.md``). The estimator therefore
 trains and predicts on one thread unless told otherwise, and never on more than
 the caller allowed: torch's own setting (``torch.set_num_threads``,
 ``OMP_NUM_THREADS``, threadpoolctl's OpenMP limits, the per-worker limits that
