@@ -63,7 +63,7 @@ def fitted_estimator():
 @pytest.fixture(scope="module")
 def fitted_pipeline():
     rng = np.random.default_rng(0)
-    signals = [(0.1 * rng.standard_normal(4000)).astype(np.float32) for _ in range(12)]
+    signals = [(0.1 * rng.standard_normal(4800)).astype(np.float32) for _ in range(12)]
     y = pd.DataFrame({"emotion": ["anger", "sad"] * 6, "language": ["de"] * 6 + ["en"] * 6})
     pipeline = Pipeline([
         ("smile", OpenSmileTransformer(feature_set="eGeMAPSv02")),
