@@ -17,6 +17,7 @@ them silently.
 
 from __future__ import annotations
 
+import importlib
 import time
 import warnings
 from numbers import Integral
@@ -276,7 +277,8 @@ def _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, keep_estimators):
     if n_parallel == 1:  # run here, so the bar names exactly the fold being fitted
         runs = (function(*args, **kwargs) for function, args, kwargs in tasks)
     else:  # results come in order: the next one is running now
-        runs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+        runs = Parallel(n_jobs=n_jobs, return_as="generator", initializer=_import_modules,
+                        initargs=(_estimator_modules(estimators),))(tasks)
     records = []
     try:
         progress.start(*keys[0])
@@ -288,6 +290,37 @@ def _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, keep_estimators):
     finally:
         progress.close()
     return records
+
+
+def _estimator_modules(estimators) -> tuple[str, ...]:
+    """The modules defining the estimators and the estimators nested in them."""
+    modules = set()
+    for estimator in estimators.values():
+        nested = estimator.get_params(deep=True).values()
+        for obj in (estimator, *nested):
+            if hasattr(obj, "get_params") and not isinstance(obj, type):
+                modules.add(type(obj).__module__)
+    return tuple(sorted(modules))
+
+
+def _import_modules(names) -> None:
+    """Start a fold worker process by importing the modules all fold tasks need.
+
+    loky measures a worker's memory after its first task and replaces a worker
+    that has grown by more than 300 MB since, warning "A worker stopped while some
+    jobs were given to the executor". A worker whose first fold fitted a
+    torch-free model (the SVM) grew that much with its first MSFL fold (torch's
+    import and first training). Imported at the start, these modules are part of
+    the baseline, and the workers serve every fold. Extraction workers
+    (:class:`~sklearn_msfl.features.OpenSmileTransformer` with ``n_jobs``) get no
+    initializer, so joblib starts separate workers for the folds, and torch stays
+    out of the extraction workers.
+    """
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # unpickling the task reports it with its context
+            pass
 
 
 def _prediction_frame(records, folds, y_main, languages) -> pd.DataFrame:
@@ -369,7 +402,10 @@ def evaluate(
         inflate SER results by 10 points and more. An iterable of (train, test)
         index arrays is used as it is.
     n_jobs : int, default=None
-        Folds (times estimators) to run in parallel with joblib.
+        Folds (times estimators) to run in parallel with joblib. Worker
+        processes import the modules of all estimators when they start
+        (torch for MSFL), so that loky keeps each worker for all its folds
+        instead of replacing it once a fold has imported torch.
     verbose : bool, default=True
         Show one progress bar per estimator over its folds, naming the fold
         being fitted (its ETA comes from that estimator's folds only).
