@@ -269,7 +269,7 @@ class _MultitaskFitting:
         )
 
     def _build_net(self, task_names, classes, network, Y, seed, device, *, groups=None,
-                   sample_weighted=False) -> _MultitaskNet:
+                   sample_weighted=False, predict_only=False) -> _MultitaskNet:
         main_index = task_names.index(self._resolve_main_task(task_names))
         weighting_spec = self.loss_weighting if len(task_names) > 1 else "equal"
         loss_weighting = make_loss_weighting(
@@ -296,8 +296,10 @@ class _MultitaskFitting:
             **{f"module__{name}": value for name, value in network.items()},
             criterion=MultitaskCrossEntropy,
             criterion__class_weights=self._class_weights(task_names, classes, Y),
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=float(self.weight_decay),
+            # predict_only (a loaded model): no optimizer, see _MultitaskNet.initialize_optimizer.
+            **({"optimizer": None} if predict_only else {
+                "optimizer": torch.optim.AdamW,
+                "optimizer__weight_decay": float(self.weight_decay)}),
             lr=float(self.lr),
             max_epochs=int(self.max_epochs),
             batch_size=int(self.batch_size),

@@ -378,7 +378,9 @@ def _restored_net(estimator, state: dict, device: str, path: Path, saved_version
     ).astype(np.int64)
     task_names = list(estimator.task_names_)
     network = estimator._network_params(estimator.n_features_in_, task_names, classes)
-    net = estimator._build_net(task_names, classes, network, stand_in, seed=0, device=device)
+    # Without optimizer: a loaded model predicts, and fit builds new nets.
+    net = estimator._build_net(task_names, classes, network, stand_in, seed=0, device=device,
+                               predict_only=True)
     net.initialize()
     try:
         net.module_.load_state_dict(state["module"])

@@ -3,6 +3,8 @@
 import io
 import json
 import pickle
+import subprocess
+import sys
 import warnings
 import zipfile
 
@@ -95,6 +97,32 @@ def test_estimator_round_trip_predicts_identically(fitted_estimator, tmp_path):
     # A loaded model is an ordinary estimator: it pickles, and refits.
     repickled = pickle.loads(pickle.dumps(restored))
     np.testing.assert_array_equal(repickled.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_model_loaded_to_predict_has_no_optimizer_and_refits(fitted_estimator, tmp_path):
+    # Creating a torch optimizer imports torch._dynamo: a third of `msfl predict`'s time.
+    clf, X = fitted_estimator
+    path = save_model(clf, tmp_path / "model.msfl")
+    np.save(tmp_path / "X.npy", X.to_numpy())
+    script = f"""
+import sys
+import numpy as np
+from sklearn_msfl.persistence import load_model
+model = load_model({str(path)!r})
+model.predict(np.load({str(tmp_path / "X.npy")!r}))
+assert model.net_.optimizer_ is None
+assert getattr(model.net_.loss_weighting, "optimizer_", None) is None
+assert "torch._dynamo" not in sys.modules, "loading and predicting imported torch._dynamo"
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               timeout=120)
+    assert completed.returncode == 0, completed.stderr
+
+    restored = load_model(path)
+    _, y = make_features()
+    refitted = restored.fit(X, y)  # builds new nets, with their optimizers
+    assert refitted.net_.optimizer_ is not None
+    np.testing.assert_array_equal(refitted.predict_proba(X), clf.predict_proba(X))
 
 
 def test_ensemble_round_trip_restores_every_network(tmp_path):
