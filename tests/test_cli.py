@@ -14,6 +14,7 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -301,6 +302,20 @@ def test_predict_bad_audio(capsys, corpus, model_file, tmp_path):
             f"{bad}") in err
     table = pd.read_csv(pd.io.common.StringIO(out))
     assert table["emotion"].notna().tolist() == [True, False]
+
+
+def test_predict_with_a_corrupt_model_member_names_it(capsys, corpus, model_file, tmp_path):
+    broken = tmp_path / "broken.msfl"
+    with zipfile.ZipFile(model_file) as source, zipfile.ZipFile(broken, "w") as archive:
+        for name in source.namelist():
+            data = source.read(name)
+            archive.writestr(name, data[: len(data) // 2] if name == "weights.pt" else data)
+    wav = sorted((corpus / "wavs").glob("*.wav"))[0]
+    status, out, err = run_main(capsys, "predict", broken, wav)
+    assert status == 1 and out == ""
+    assert err.startswith(f"msfl predict: error: {broken}: member 'weights.pt' is corrupt or "
+                          "truncated")
+    assert len(err.splitlines()) == 1
 
 
 def test_predict_too_short_audio(capsys, corpus, model_file, tmp_path):

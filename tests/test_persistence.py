@@ -23,6 +23,7 @@ pytest.importorskip("skops")
 
 from sklearn_msfl.persistence import (  # noqa: E402
     TRUSTED_TYPES,
+    ModelFileError,
     UntrustedModelError,
     load_model,
     save_model,
@@ -225,8 +226,57 @@ def test_weights_with_code_are_refused(fitted_estimator, tmp_path):
     path = save_model(clf, tmp_path / "model.msfl")
     tampered = rewrite_member(path, tmp_path / "tampered.msfl", "weights.pt",
                               lambda _: torch_bytes({"networks": [_Payload()]}))
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+    with pytest.raises(ModelFileError, match=r"tampered.msfl: member 'weights.pt' is not plain "
+                       r"tensors \(or is corrupt\), so it was not loaded \(Unsupported global"):
         load_model(tampered)
+
+
+def _flip_a_stored_byte(path, target, member):
+    """A copy of the model file whose stored ``member`` has one byte changed (bad CRC)."""
+    with zipfile.ZipFile(path) as archive:
+        stored = archive.read(member)
+    data = bytearray(path.read_bytes())
+    position = data.find(stored[len(stored) // 2 : len(stored) // 2 + 64]) + 10
+    data[position] ^= 0xFF
+    target.write_bytes(bytes(data))
+    return target
+
+
+CORRUPTIONS = {
+    "skops garbage": ("model.skops", lambda data: b"garbage" + data[:100], "corrupt or truncated"),
+    "skops truncated": ("model.skops", lambda data: data[: len(data) // 2],
+                        r"corrupt or truncated \(File is not a zip file\)"),
+    "weights truncated": ("weights.pt", lambda data: data[: len(data) // 2],
+                          "corrupt or truncated"),
+    "weights garbage": ("weights.pt", lambda data: b"not torch",
+                        r"not plain tensors \(or is corrupt\)"),
+    "weights without networks": ("weights.pt", lambda data: torch_bytes({"networks": []}),
+                                 r"does not hold the 1 network state\(s\)"),
+    "manifest truncated": ("manifest.json", lambda data: data[:20], "corrupt or truncated"),
+    "manifest not an object": ("manifest.json", lambda data: b"[1, 2]", "not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_corrupt_member_is_named(fitted_estimator, tmp_path, kind):
+    clf, _ = fitted_estimator
+    member, change, reason = CORRUPTIONS[kind]
+    path = rewrite_member(save_model(clf, tmp_path / "model.msfl"), tmp_path / "bad.msfl",
+                          member, change)
+
+    with pytest.raises(ModelFileError, match=rf"bad.msfl: member '{member}' .*{reason}") as caught:
+        load_model(path)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("member", ["model.skops", "weights.pt"])
+def test_damaged_archive_member_is_named(fitted_estimator, tmp_path, member):
+    clf, _ = fitted_estimator
+    path = _flip_a_stored_byte(save_model(clf, tmp_path / "model.msfl"),
+                               tmp_path / "damaged.msfl", member)
+
+    with pytest.raises(ModelFileError, match=rf"damaged.msfl: member '{member}' is corrupt .*CRC"):
+        load_model(path)
 
 
 def test_model_trained_for_cuda_loads_on_cpu(fitted_estimator, tmp_path, monkeypatch):
@@ -258,12 +308,12 @@ def test_bad_files_and_arguments(fitted_estimator, tmp_path):
         load_model(tmp_path / "missing.msfl")
     not_zip = tmp_path / "model.pkl"
     not_zip.write_bytes(pickle.dumps(clf))
-    with pytest.raises(ValueError, match="not a zip archive"):
+    with pytest.raises(ModelFileError, match="not a zip archive"):
         load_model(not_zip)
     incomplete = tmp_path / "incomplete.msfl"
     with zipfile.ZipFile(incomplete, "w") as archive:
         archive.writestr("manifest.json", "{}")
-    with pytest.raises(ValueError, match=r"missing \['model.skops', 'weights.pt'\]"):
+    with pytest.raises(ModelFileError, match=r"missing \['model.skops', 'weights.pt'\]"):
         load_model(incomplete)
     with pytest.raises(ValueError, match="device must be"):
         load_model(tmp_path / "missing.msfl", device="tpu")
