@@ -153,7 +153,7 @@ class _MultitaskNet(NeuralNet):
     def initialize_optimizer(self, *args, **kwargs):
         # optimizer=None: a net restored to predict (persistence.load_model), as after
         # skorch's trim_for_prediction. Building a torch optimizer imports
-        # torch._dynamo, a third of the time of a one-file prediction.
+        # torch._dynamo: over a second of CPU of a one-file `msfl predict`.
         if self.optimizer is None:
             self.optimizer_ = None
             return self

@@ -101,7 +101,7 @@ def test_estimator_round_trip_predicts_identically(fitted_estimator, tmp_path):
 
 
 def test_a_model_loaded_to_predict_has_no_optimizer_and_refits(fitted_estimator, tmp_path):
-    # Creating a torch optimizer imports torch._dynamo: a third of `msfl predict`'s time.
+    # Creating a torch optimizer imports torch._dynamo: over a second of `msfl predict`.
     clf, X = fitted_estimator
     path = save_model(clf, tmp_path / "model.msfl")
     np.save(tmp_path / "X.npy", X.to_numpy())

@@ -3,9 +3,9 @@
 For people who do not write Python. Every subcommand has ``--help``; the exit
 status is 0 on success, 1 on a runtime error (a one-line message on stderr,
 the traceback with ``--debug``), 2 on a usage error and 3 when the command
-finished but rows with NaN or infinite features were left out (named on stderr). Heavy libraries (torch,
-scikit-learn, openSMILE) are imported by the subcommands only, so that
-``msfl --help`` answers at once.
+finished but rows with NaN or infinite features were left out (named on
+stderr). Heavy libraries (torch, scikit-learn, openSMILE) are imported by the
+subcommands only, so that ``msfl --help`` answers at once.
 
 Run ``msfl --help`` or ``python -m sklearn_msfl --help``.
 
