@@ -36,17 +36,19 @@ import copy
 import io
 import json
 import os
+import pickle
 import platform
 import tempfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TRUSTED_TYPES", "UntrustedModelError", "load_model", "save_model"]
+__all__ = ["TRUSTED_TYPES", "ModelFileError", "UntrustedModelError", "load_model", "save_model"]
 
 #: Identifies a model file and the layout of its members.
 FORMAT_NAME = "sklearn-msfl-model"
@@ -92,6 +94,36 @@ class UntrustedModelError(ValueError):
     >>> issubclass(UntrustedModelError, ValueError)
     True
     """
+
+
+class ModelFileError(ValueError):
+    """A file is not a readable model file, so nothing was loaded.
+
+    Raised by :func:`load_model` for a file that is not a zip archive, lacks a
+    member, has an unknown or newer format, holds a network this version cannot
+    rebuild, or has a corrupt or truncated member (``manifest.json``,
+    ``model.skops`` or ``weights.pt``). The message names the file and the member.
+
+    Examples
+    --------
+    >>> from sklearn_msfl.persistence import ModelFileError
+    >>> issubclass(ModelFileError, ValueError)
+    True
+    """
+
+
+def _corrupt(path: Path, member: str, error: BaseException) -> ModelFileError:
+    """The error for a member of ``path`` that cannot be decoded, with the cause's gist."""
+    text = str(error)
+    if isinstance(error, pickle.UnpicklingError):  # torch.load(weights_only=True) refused it
+        # torch's long message says why after this marker; the rest is advice.
+        text = text.partition("WeightsUnpickler error:")[2].strip() or text
+        what = "is not plain tensors (or is corrupt), so it was not loaded"
+    else:
+        what = "is corrupt or truncated"
+    first_line = text.strip().split("\n")[0].split(". ")[0].strip()
+    return ModelFileError(f"{path}: member {member!r} {what} "
+                          f"({first_line or type(error).__name__})")
 
 
 def _skops_io():
@@ -286,13 +318,30 @@ def save_model(model, path: str | os.PathLike) -> Path:
     return path
 
 
+def _read_member(archive: zipfile.ZipFile, path: Path, member: str) -> bytes:
+    try:
+        return archive.read(member)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:  # CRC, truncation
+        raise _corrupt(path, member, error) from error
+
+
+def _read_manifest(archive: zipfile.ZipFile, path: Path) -> dict:
+    try:
+        manifest = json.loads(_read_member(archive, path, _MANIFEST))
+    except ValueError as error:  # not JSON, or not UTF-8
+        raise _corrupt(path, _MANIFEST, error) from error
+    if not isinstance(manifest, dict):
+        raise ModelFileError(f"{path}: member {_MANIFEST!r} is corrupt (not a JSON object)")
+    return manifest
+
+
 def _read_members(path: Path) -> tuple[dict, bytes, bytes]:
     try:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"model file not found: {path}") from None
     except zipfile.BadZipFile:
-        raise ValueError(
+        raise ModelFileError(
             f"{path} is not a model file written by sklearn_msfl.persistence.save_model "
             "(not a zip archive)"
         ) from None
@@ -300,16 +349,40 @@ def _read_members(path: Path) -> tuple[dict, bytes, bytes]:
         names = set(archive.namelist())
         missing = {_MANIFEST, _SKOPS, _WEIGHTS} - names
         if missing:
-            raise ValueError(f"{path} is not a complete model file: missing {sorted(missing)}")
-        manifest = json.loads(archive.read(_MANIFEST))
+            raise ModelFileError(
+                f"{path} is not a complete model file: missing {sorted(missing)}")
+        manifest = _read_manifest(archive, path)
         if manifest.get("format") != FORMAT_NAME:
-            raise ValueError(f"{path}: unknown format {manifest.get('format')!r}")
+            raise ModelFileError(f"{path}: unknown format {manifest.get('format')!r}")
         if manifest.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(
+            raise ModelFileError(
                 f"{path} was written in format version {manifest['format_version']}; this "
                 f"sklearn-msfl reads up to version {FORMAT_VERSION}: upgrade sklearn-msfl"
             )
-        return manifest, archive.read(_SKOPS), archive.read(_WEIGHTS)
+        return (manifest, _read_member(archive, path, _SKOPS),
+                _read_member(archive, path, _WEIGHTS))
+
+
+def _read_weights(weight_bytes: bytes, device: str, path: Path, manifest: dict) -> list[dict]:
+    """The network states of ``weights.pt``, as many as the manifest announces."""
+    import torch
+
+    try:
+        # weights_only: only tensors and plain containers are unpickled.
+        weights = torch.load(io.BytesIO(weight_bytes), map_location=device, weights_only=True)
+    except Exception as error:  # truncated or damaged archive, objects other than tensors
+        raise _corrupt(path, _WEIGHTS, error) from error
+    states = weights.get("networks") if isinstance(weights, dict) else None
+    expected = manifest.get("n_networks", len(states or []))
+    parts = ("module", "criterion", "loss_weighting")
+    if (not isinstance(states, list) or len(states) != expected
+            or not all(isinstance(state, dict) and all(p in state for p in parts)
+                       for state in states)):
+        raise ModelFileError(
+            f"{path}: member {_WEIGHTS!r} is corrupt (it does not hold the {expected} "
+            "network state(s) the manifest announces)"
+        )
+    return states
 
 
 def _warn_on_version_change(manifest: dict, path: Path) -> None:
@@ -357,13 +430,15 @@ def _restored_net(estimator, state: dict, device: str, path: Path, saved_version
     ).astype(np.int64)
     task_names = list(estimator.task_names_)
     network = estimator._network_params(estimator.n_features_in_, task_names, classes)
-    net = estimator._build_net(task_names, classes, network, stand_in, seed=0, device=device)
+    # Without optimizer: a loaded model predicts, and fit builds new nets.
+    net = estimator._build_net(task_names, classes, network, stand_in, seed=0, device=device,
+                               predict_only=True)
     net.initialize()
     try:
         net.module_.load_state_dict(state["module"])
         net.criterion_.load_state_dict(state["criterion"])
     except RuntimeError as error:  # layers added, removed or resized since saving
-        raise ValueError(
+        raise ModelFileError(
             f"{path}: the saved network (sklearn-msfl {saved_version}) does not fit the "
             f"network of this sklearn-msfl version: {' '.join(str(error).split())}"
         ) from None
@@ -403,8 +478,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     UntrustedModelError
         If the file holds types outside :data:`TRUSTED_TYPES`, skops' own
         defaults and ``trusted``; nothing is loaded then.
-    ValueError
-        If the file is not a model file, or was written by a newer format.
+    ModelFileError
+        If the file is not a model file, was written by a newer format, or has
+        a corrupt or truncated member; the message names the file and member.
 
     Warns
     -----
@@ -431,8 +507,6 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     >>> restored.device_, restored.task_names_
     ('cpu', ['emotion', 'language'])
     """
-    import torch
-
     from .msfl._net import _resolve_device  # torch is imported only when a model is loaded
 
     sio = _skops_io()
@@ -442,7 +516,11 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
     device = _resolve_device(device)
     manifest, skops_bytes, weight_bytes = _read_members(path)
     allowed = list(TRUSTED_TYPES) + [str(name) for name in (trusted or ())]
-    untrusted = sorted(set(sio.get_untrusted_types(data=skops_bytes)) - set(allowed))
+    try:
+        found = sio.get_untrusted_types(data=skops_bytes)
+    except Exception as error:  # skops reports broken data with many exception types
+        raise _corrupt(path, _SKOPS, error) from error
+    untrusted = sorted(set(found) - set(allowed))
     if untrusted:
         raise UntrustedModelError(
             f"{path} holds types that are not trusted: {untrusted}. Nothing was loaded. "
@@ -454,9 +532,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu", trusted: Iterable[s
         model = sio.loads(skops_bytes, trusted=allowed)
     except UntrustedTypesFoundException as error:  # defence in depth
         raise UntrustedModelError(f"{path}: {error}") from None
-    # weights_only: only tensors and plain containers are unpickled.
-    weights = torch.load(io.BytesIO(weight_bytes), map_location=device, weights_only=True)
-    states = weights["networks"]
+    except Exception as error:
+        raise _corrupt(path, _SKOPS, error) from error
+    states = _read_weights(weight_bytes, device, path, manifest)
     saved_version = manifest.get("versions", {}).get("sklearn-msfl")
     for estimator in _msfl_estimators(model):
         if _NETWORK_INDEX in vars(estimator):

@@ -14,6 +14,7 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -244,8 +245,10 @@ def test_extract_formats_agree_and_bad_audio_is_named(capsys, corpus, features_c
     for output in ("f.npz", "f.parquet", "f.csv"):
         status, _, err = run_main(capsys, "extract", folder, "-o", tmp_path / output,
                                   "--cache", cache, "--feature-set", "is10")
-        assert status == 0, err
+        assert status == 3, err
         assert "broken.wav" in err and "could not be processed" in err
+        assert ("msfl: warning: 1 of 5 rows have NaN or infinite features and are written "
+                f"as NaN: {folder / 'broken.wav'}\n") in err
         assert "(1 row of NaN for bad audio)" in err
 
     from sklearn_msfl.cli._tables import _read_table
@@ -292,11 +295,102 @@ def test_predict_bad_audio(capsys, corpus, model_file, tmp_path):
     bad.write_bytes(b"not audio")
     status, _, err = run_main(capsys, "predict", "-q", model_file, good, bad)
     assert status == 1 and "bad.wav': cannot read audio" in err
-    status, out, _ = run_main(capsys, "predict", "-q", model_file, good, bad,
-                              "--on-error", "nan")
-    assert status == 0
+    status, out, err = run_main(capsys, "predict", "-q", model_file, good, bad,
+                                "--on-error", "nan")
+    assert status == 3
+    assert ("1 of 2 rows have NaN or infinite features and get empty labels: "
+            f"{bad}") in err
     table = pd.read_csv(pd.io.common.StringIO(out))
     assert table["emotion"].notna().tolist() == [True, False]
+
+
+def test_predict_with_a_corrupt_model_member_names_it(capsys, corpus, model_file, tmp_path):
+    broken = tmp_path / "broken.msfl"
+    with zipfile.ZipFile(model_file) as source, zipfile.ZipFile(broken, "w") as archive:
+        for name in source.namelist():
+            data = source.read(name)
+            archive.writestr(name, data[: len(data) // 2] if name == "weights.pt" else data)
+    wav = sorted((corpus / "wavs").glob("*.wav"))[0]
+    status, out, err = run_main(capsys, "predict", broken, wav)
+    assert status == 1 and out == ""
+    assert err.startswith(f"msfl predict: error: {broken}: member 'weights.pt' is corrupt or "
+                          "truncated")
+    assert len(err.splitlines()) == 1
+
+
+def test_predict_too_short_audio(capsys, corpus, model_file, tmp_path):
+    good = sorted((corpus / "wavs").glob("*.wav"))[0]
+    signal, rate = soundfile.read(good)
+    short = tmp_path / "short.wav"
+    soundfile.write(short, signal[: rate // 10], rate)  # 0.1 s: no meaningful functionals
+    status, out, err = run_main(capsys, "predict", "-q", model_file, short)
+    assert status == 1 and out == ""
+    assert "short.wav': audio too short for openSMILE functionals" in err
+    status, out, err = run_main(capsys, "predict", "-q", model_file, good, short,
+                                "--on-error", "nan")
+    assert status == 3 and f"get empty labels: {short}" in err
+    assert pd.read_csv(pd.io.common.StringIO(out))["emotion"].notna().tolist() == [True, False]
+
+
+def _with_non_finite_rows(features_csv, tmp_path, rows, drop_file=False):
+    """The feature file with NaN in one feature of some rows and +inf in one of others."""
+    table = pd.read_csv(features_csv)
+    for position, row in enumerate(rows):
+        table.iloc[row, 1 + position] = np.nan if position % 2 == 0 else np.inf
+    if drop_file:
+        table = table.drop(columns="file")
+    path = tmp_path / "non_finite.csv"
+    table.to_csv(path, index=False)
+    return path, table
+
+
+def test_predict_names_non_finite_feature_rows_and_exits_3(capsys, model_file, features_csv,
+                                                            tmp_path):
+    path, table = _with_non_finite_rows(features_csv, tmp_path, [2, 4])
+    status, out, err = run_main(capsys, "predict", "-q", model_file, "--features", path)
+    assert status == 3
+    assert err == ("msfl: warning: 2 of 24 rows have NaN or infinite features and get empty "
+                   f"labels: {table['file'][2]}, {table['file'][4]}\n")
+    predictions = pd.read_csv(pd.io.common.StringIO(out))
+    assert predictions["emotion"].isna().sum() == 2
+    assert predictions["emotion"].isna()[[2, 4]].all()
+
+    # Without a file column rows are named by position; the first five and a count.
+    path, _ = _with_non_finite_rows(features_csv, tmp_path, range(7), drop_file=True)
+    status, _, err = run_main(capsys, "predict", "-q", model_file, "--features", path,
+                              "--format", "json")
+    assert status == 3
+    assert err.endswith("get empty labels: row 0, row 1, row 2, row 3, row 4 and 2 more\n")
+
+    path, _ = _with_non_finite_rows(features_csv, tmp_path, range(24))
+    status, out, err = run_main(capsys, "predict", "-q", model_file, "--features", path)
+    assert status == 1 and out == ""
+    assert err.startswith("msfl predict: error: all 24 rows have NaN or infinite features")
+
+
+def test_explain_leaves_out_non_finite_rows_and_exits_3(capsys, model_file, features_csv,
+                                                         tmp_path):
+    status, expected, _ = run_main(capsys, "explain", "-q", model_file, "--features",
+                                   features_csv, "--top", "3")
+    assert status == 0
+    path, table = _with_non_finite_rows(features_csv, tmp_path, [5])
+    status, out, err = run_main(capsys, "explain", "-q", model_file, "--features", path,
+                                "--top", "3")
+    assert status == 3
+    assert err == ("msfl: warning: 1 of 24 rows have NaN or infinite features and are left "
+                   f"out: {table['file'][5]}\n")
+    assert out.splitlines()[0] == expected.splitlines()[0] and len(out.splitlines()) == 2 + 3
+
+
+def test_evaluate_leaves_out_non_finite_rows_and_exits_3(capsys, corpus, features_csv,
+                                                          tmp_path):
+    path, table = _with_non_finite_rows(features_csv, tmp_path, [0, 9])
+    status, out, err = run_main(capsys, "evaluate", "-q", "--features", path, "--labels",
+                                corpus / "labels.csv", "--folds", "2", *FAST)
+    assert status == 3
+    assert err == ("msfl: warning: 2 of 24 rows have NaN or infinite features and are left "
+                   f"out: {table['file'][0]}, {table['file'][9]}\n")
+    assert out.startswith("| estimator")
 
 
 def test_explain_top_features(capsys, corpus, model_file):
@@ -366,16 +460,25 @@ def test_train_and_evaluate_from_corpora(capsys, tmp_path):
 def test_train_leaves_out_rows_without_features_or_labels(capsys, corpus, features_csv, tmp_path):
     table = pd.read_csv(features_csv)
     table.iloc[3, 1:] = np.nan  # a file that failed extraction (on_error="nan")
+    table.iloc[8, 2] = np.inf
     table.to_csv(tmp_path / "features.csv", index=False)
     labels = pd.read_csv(corpus / "labels.csv")
     labels.loc[5, "language"] = None
     labels.to_csv(tmp_path / "labels.csv", index=False)
-    status, out, err = run_main(capsys, "train", "--features", tmp_path / "features.csv",
-                                "--labels", tmp_path / "labels.csv", *FAST,
-                                "-o", tmp_path / "m.msfl")
-    assert status == 0, err
-    assert "leaving out 2 of 24 items without features or labels" in err
-    assert "training on 22 items" in err
+    arguments = ["train", "--features", tmp_path / "features.csv", "--labels",
+                 tmp_path / "labels.csv", *FAST, "-o", tmp_path / "m.msfl"]
+    status, out, err = run_main(capsys, *arguments)
+    assert status == 3, err
+    assert ("msfl: warning: 2 of 24 rows have NaN or infinite features and are left out: "
+            f"{table['file'][3]}, {table['file'][8]}\n") in err
+    assert f"leaving out 1 of 24 rows without a label: {table['file'][5]}\n" in err
+    assert "training on 21 items" in err
+
+    # -q keeps the warning about rows with NaN or infinite features.
+    status, out, err = run_main(capsys, *arguments[:1], "-q", *arguments[1:])
+    assert status == 3
+    assert err.startswith("msfl: warning: 2 of 24 rows have NaN or infinite features")
+    assert len(err.splitlines()) == 1
 
     labels.drop(index=7).to_csv(tmp_path / "fewer.csv", index=False)
     status, _, err = run_main(capsys, "train", "--features", tmp_path / "features.csv",

@@ -303,6 +303,37 @@ def test_parallel_matches_sequential():
     pd.testing.assert_frame_equal(sequential.scores[columns], parallel.scores[columns])
 
 
+@pytest.mark.slow
+def test_fold_workers_import_all_estimators_modules_first_and_do_not_warn():
+    # loky replaces a worker that grew by more than 300 MB after its first task
+    # and warns "A worker stopped while some jobs were given to the executor":
+    # workers whose first fold was torch-free grew that much in an MSFL fold.
+    from sklearn_msfl.estimator import MultitaskSERClassifier
+
+    class TorchProbe(ClassifierMixin, BaseEstimator):  # local: pickled by value
+        def fit(self, X, y):
+            self.classes_ = np.unique(y)
+            self.torch_imported_ = "torch" in sys.modules
+            return self
+
+        def predict(self, X):
+            return np.full(len(X), self.classes_[0])
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 6)).astype(np.float32)
+    y = pd.DataFrame({"emotion": np.arange(24) % 2, "language": (np.arange(24) // 2) % 2})
+    msfl = MultitaskSERClassifier(hidden_size=4, shared_size=4, embedding_dim=4, patch_size=2,
+                                  max_epochs=2, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = evaluate({"probe": TorchProbe(), "msfl": msfl}, X, y, groups=np.arange(24) // 3,
+                          cv=2, n_jobs=2, verbose=False, return_estimators=True)
+
+    assert [str(w.message) for w in caught] == []
+    # Each worker's first fold (a probe's) already found torch imported.
+    assert all(probe.torch_imported_ for probe in result.estimators["probe"])
+
+
 def test_progress_bar_only_when_verbose(capsys):
     X = np.column_stack([np.zeros(10), np.arange(10)])
     y = np.arange(10) % 2

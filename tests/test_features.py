@@ -24,7 +24,12 @@ from sklearn.svm import SVC
 
 import sklearn_msfl.features._extraction as extraction
 import sklearn_msfl.features._progress as progress
-from sklearn_msfl.features import AudioError, AudioWarning, OpenSmileTransformer
+from sklearn_msfl.features import (
+    MIN_DURATION_SECONDS,
+    AudioError,
+    AudioWarning,
+    OpenSmileTransformer,
+)
 
 RATE = 16000
 # A cheap set (88 features) for the tests that are not about a specific set.
@@ -549,7 +554,10 @@ def test_bad_file_raises_naming_it(kind, bad_files, wav_files):
 @pytest.mark.parametrize(
     "signal, message",
     [
-        (np.zeros(100, np.float32), r"audio too short for openSMILE \(100 samples, 0.006 s"),
+        (
+            np.zeros(100, np.float32),
+            r"audio too short for openSMILE functionals \(100 samples, 0.006 s",
+        ),
         (np.zeros(0, np.float32), "audio is empty"),
         (np.full(RATE, np.nan, np.float32), "signal contains NaN or infinite samples"),
         (np.full(RATE, 300.0), "float samples must lie in"),
@@ -590,6 +598,57 @@ def test_on_error_nan_gives_nan_rows_and_one_warning(bad_files, wav_files, tmp_p
     assert len(list(tmp_path.rglob("*.npy"))) == 2
 
 
+# A 0.1 s signal gave 1250 of IS10's 1582 features exactly 0.0, silently.
+@pytest.mark.parametrize("seconds", [0.1, MIN_DURATION_SECONDS - 0.01])
+def test_audio_shorter_than_the_minimum_raises_naming_the_file(tmp_path, seconds):
+    path = tmp_path / "short_clip.wav"
+    audiofile.write(str(path), make_signal(200, seconds=seconds), RATE)
+
+    with pytest.raises(AudioError, match=r"item 0 '.*short_clip.wav': audio too short for "
+                       rf"openSMILE functionals \(.*; at least {MIN_DURATION_SECONDS} s"):
+        OpenSmileTransformer().fit_transform([str(path)])
+
+
+def test_minimum_duration_is_measured_after_resampling(tmp_path):
+    # 0.25 s of 44.1 kHz stereo has more samples than 0.3 s at 16 kHz.
+    short = np.stack([make_signal(200, seconds=0.25, rate=44100)] * 2)
+    audiofile.write(str(tmp_path / "short.wav"), short, 44100)
+    long_enough = np.stack([make_signal(200, seconds=MIN_DURATION_SECONDS, rate=44100)] * 2)
+    audiofile.write(str(tmp_path / "ok.wav"), long_enough, 44100)
+    smile = OpenSmileTransformer(feature_set=SMALL_SET)
+
+    with pytest.raises(AudioError, match="short.wav': audio too short"):
+        smile.fit_transform([str(tmp_path / "short.wav")])
+    assert np.isfinite(smile.fit_transform([str(tmp_path / "ok.wav")])).all()
+
+
+def test_short_audio_gives_a_nan_row_and_a_warning_naming_it(tmp_path):
+    path = tmp_path / "short_clip.wav"
+    audiofile.write(str(path), make_signal(200, seconds=0.1), RATE)
+    X = [make_signal(900), str(path)]
+
+    with pytest.warns(AudioWarning, match=r"1 of 2 .*\n  item 1 '.*short_clip.wav': audio too"):
+        result = OpenSmileTransformer(on_error="nan").fit_transform(X)
+
+    assert np.isfinite(result[0]).all()
+    assert np.isnan(result[1]).all()
+
+
+@pytest.mark.corpora
+def test_speech_at_the_minimum_duration_has_few_zero_features(corpus_files):
+    # The crops of benchmarks/short_audio.py: the middle of an utterance (speech).
+    crops = []
+    for file in corpus_files:
+        signal, rate = audiofile.read(file)
+        n_samples = round(MIN_DURATION_SECONDS * rate)
+        start = (len(signal) - n_samples) // 2
+        crops.append(signal[start : start + n_samples])
+
+    features = OpenSmileTransformer().fit_transform(crops)  # IS10
+
+    assert ((features == 0).mean(axis=1) < 0.10).all()
+
+
 def test_audio_error_is_a_value_error():
     assert issubclass(AudioError, ValueError)
     assert issubclass(AudioWarning, UserWarning)
@@ -618,6 +677,26 @@ def test_n_jobs_2_gives_identical_results_and_errors(wav_files, bad_files, tmp_p
     # Last, because joblib restarts its worker pool after an error.
     with pytest.raises(AudioError, match="too_short.wav': audio too short"):
         parallel.transform(wav_files[:3] + [bad_files["too_short"]])
+
+
+def test_extraction_workers_warn_nothing_and_stay_free_of_torch(wav_files):
+    def worker_state():  # local: pickled by value, so it imports nothing itself
+        import os
+        import sys
+
+        return os.getpid(), "torch" in sys.modules
+
+    smile = OpenSmileTransformer(feature_set=SMALL_SET, n_jobs=2).fit(wav_files)
+    before = joblib.Parallel(n_jobs=2)(joblib.delayed(worker_state)() for _ in range(4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        smile.transform(wav_files)
+    after = joblib.Parallel(n_jobs=2)(joblib.delayed(worker_state)() for _ in range(4))
+
+    assert [str(w.message) for w in caught] == []
+    # The same worker processes before and after, so they are the ones that extracted.
+    assert {pid for pid, _ in after} <= {pid for pid, _ in before}
+    assert not any(torch for _, torch in before + after)
 
 
 def test_joblib_parallel_config_is_honoured(wav_files, monkeypatch):

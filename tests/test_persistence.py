@@ -4,6 +4,8 @@ import importlib
 import io
 import json
 import pickle
+import subprocess
+import sys
 import warnings
 import zipfile
 
@@ -23,6 +25,7 @@ import skops.io  # noqa: E402
 
 from sklearn_msfl.persistence import (  # noqa: E402
     TRUSTED_TYPES,
+    ModelFileError,
     UntrustedModelError,
     load_model,
     save_model,
@@ -65,7 +68,7 @@ def fitted_estimator():
 @pytest.fixture(scope="module")
 def fitted_pipeline():
     rng = np.random.default_rng(0)
-    signals = [(0.1 * rng.standard_normal(4000)).astype(np.float32) for _ in range(12)]
+    signals = [(0.1 * rng.standard_normal(4800)).astype(np.float32) for _ in range(12)]
     y = pd.DataFrame({"emotion": ["anger", "sad"] * 6, "language": ["de"] * 6 + ["en"] * 6})
     pipeline = Pipeline([
         ("smile", OpenSmileTransformer(feature_set="eGeMAPSv02")),
@@ -97,6 +100,32 @@ def test_estimator_round_trip_predicts_identically(fitted_estimator, tmp_path):
     # A loaded model is an ordinary estimator: it pickles, and refits.
     repickled = pickle.loads(pickle.dumps(restored))
     np.testing.assert_array_equal(repickled.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_model_loaded_to_predict_has_no_optimizer_and_refits(fitted_estimator, tmp_path):
+    # Creating a torch optimizer imports torch._dynamo: over a second of `msfl predict`.
+    clf, X = fitted_estimator
+    path = save_model(clf, tmp_path / "model.msfl")
+    np.save(tmp_path / "X.npy", X.to_numpy())
+    script = f"""
+import sys
+import numpy as np
+from sklearn_msfl.persistence import load_model
+model = load_model({str(path)!r})
+model.predict(np.load({str(tmp_path / "X.npy")!r}))
+assert model.net_.optimizer_ is None
+assert getattr(model.net_.loss_weighting, "optimizer_", None) is None
+assert "torch._dynamo" not in sys.modules, "loading and predicting imported torch._dynamo"
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               timeout=120)
+    assert completed.returncode == 0, completed.stderr
+
+    restored = load_model(path)
+    _, y = make_features()
+    refitted = restored.fit(X, y)  # builds new nets, with their optimizers
+    assert refitted.net_.optimizer_ is not None
+    np.testing.assert_array_equal(refitted.predict_proba(X), clf.predict_proba(X))
 
 
 def test_ensemble_round_trip_restores_every_network(tmp_path):
@@ -227,8 +256,57 @@ def test_weights_with_code_are_refused(fitted_estimator, tmp_path):
     path = save_model(clf, tmp_path / "model.msfl")
     tampered = rewrite_member(path, tmp_path / "tampered.msfl", "weights.pt",
                               lambda _: torch_bytes({"networks": [_Payload()]}))
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+    with pytest.raises(ModelFileError, match=r"tampered.msfl: member 'weights.pt' is not plain "
+                       r"tensors \(or is corrupt\), so it was not loaded \(Unsupported global"):
         load_model(tampered)
+
+
+def _flip_a_stored_byte(path, target, member):
+    """A copy of the model file whose stored ``member`` has one byte changed (bad CRC)."""
+    with zipfile.ZipFile(path) as archive:
+        stored = archive.read(member)
+    data = bytearray(path.read_bytes())
+    position = data.find(stored[len(stored) // 2 : len(stored) // 2 + 64]) + 10
+    data[position] ^= 0xFF
+    target.write_bytes(bytes(data))
+    return target
+
+
+CORRUPTIONS = {
+    "skops garbage": ("model.skops", lambda data: b"garbage" + data[:100], "corrupt or truncated"),
+    "skops truncated": ("model.skops", lambda data: data[: len(data) // 2],
+                        r"corrupt or truncated \(File is not a zip file\)"),
+    "weights truncated": ("weights.pt", lambda data: data[: len(data) // 2],
+                          "corrupt or truncated"),
+    "weights garbage": ("weights.pt", lambda data: b"not torch",
+                        r"not plain tensors \(or is corrupt\)"),
+    "weights without networks": ("weights.pt", lambda data: torch_bytes({"networks": []}),
+                                 r"does not hold the 1 network state\(s\)"),
+    "manifest truncated": ("manifest.json", lambda data: data[:20], "corrupt or truncated"),
+    "manifest not an object": ("manifest.json", lambda data: b"[1, 2]", "not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_corrupt_member_is_named(fitted_estimator, tmp_path, kind):
+    clf, _ = fitted_estimator
+    member, change, reason = CORRUPTIONS[kind]
+    path = rewrite_member(save_model(clf, tmp_path / "model.msfl"), tmp_path / "bad.msfl",
+                          member, change)
+
+    with pytest.raises(ModelFileError, match=rf"bad.msfl: member '{member}' .*{reason}") as caught:
+        load_model(path)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("member", ["model.skops", "weights.pt"])
+def test_damaged_archive_member_is_named(fitted_estimator, tmp_path, member):
+    clf, _ = fitted_estimator
+    path = _flip_a_stored_byte(save_model(clf, tmp_path / "model.msfl"),
+                               tmp_path / "damaged.msfl", member)
+
+    with pytest.raises(ModelFileError, match=rf"damaged.msfl: member '{member}' is corrupt .*CRC"):
+        load_model(path)
 
 
 def test_model_trained_for_cuda_loads_on_cpu(fitted_estimator, tmp_path, monkeypatch):
@@ -260,12 +338,12 @@ def test_bad_files_and_arguments(fitted_estimator, tmp_path):
         load_model(tmp_path / "missing.msfl")
     not_zip = tmp_path / "model.pkl"
     not_zip.write_bytes(pickle.dumps(clf))
-    with pytest.raises(ValueError, match="not a zip archive"):
+    with pytest.raises(ModelFileError, match="not a zip archive"):
         load_model(not_zip)
     incomplete = tmp_path / "incomplete.msfl"
     with zipfile.ZipFile(incomplete, "w") as archive:
         archive.writestr("manifest.json", "{}")
-    with pytest.raises(ValueError, match=r"missing \['model.skops', 'weights.pt'\]"):
+    with pytest.raises(ModelFileError, match=r"missing \['model.skops', 'weights.pt'\]"):
         load_model(incomplete)
     with pytest.raises(ValueError, match="device must be"):
         load_model(tmp_path / "missing.msfl", device="tpu")

@@ -249,7 +249,8 @@ def test_thousand_items_with_a_few_bad_finish_and_name_them(tmp_path):
     files = []
     for i in range(1000):
         path = tmp_path / f"utt{i:04d}.wav"
-        soundfile.write(path, (0.1 * rng.standard_normal(1600)).astype(np.float32), RATE)
+        # 0.3 s each: the shortest audio with meaningful functionals.
+        soundfile.write(path, (0.1 * rng.standard_normal(4800)).astype(np.float32), RATE)
         files.append(str(path))
     bad = {17: "corrupt", 404: "missing", 777: "short", 999: "corrupt"}
     for index, kind in bad.items():

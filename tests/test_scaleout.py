@@ -44,7 +44,8 @@ def wav_files(tmp_path_factory):
     files = []
     for i in range(32):
         path = folder / f"{i:02d}.wav"
-        soundfile.write(path, (0.1 * rng.standard_normal(RATE // 4)).astype(np.float32), RATE)
+        # 0.3 s: the shortest audio with meaningful functionals.
+        soundfile.write(path, (0.1 * rng.standard_normal(RATE * 3 // 10)).astype(np.float32), RATE)
         files.append(str(path))
     return files
 

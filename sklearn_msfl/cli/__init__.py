@@ -2,9 +2,10 @@
 
 For people who do not write Python. Every subcommand has ``--help``; the exit
 status is 0 on success, 1 on a runtime error (a one-line message on stderr,
-the traceback with ``--debug``) and 2 on a usage error. Heavy libraries (torch,
-scikit-learn, openSMILE) are imported by the subcommands only, so that
-``msfl --help`` answers at once.
+the traceback with ``--debug``), 2 on a usage error and 3 when the command
+finished but rows with NaN or infinite features were left out (named on
+stderr). Heavy libraries (torch, scikit-learn, openSMILE) are imported by the
+subcommands only, so that ``msfl --help`` answers at once.
 
 Run ``msfl --help`` or ``python -m sklearn_msfl --help``.
 
@@ -20,7 +21,15 @@ import sys
 import traceback
 import warnings
 
-from ._args import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, _UsageError
+from ._args import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_LEFT_OUT,
+    EXIT_USAGE,
+    PROG,
+    _UsageError,
+)
 from ._parser import build_parser
 
 __all__ = ["main", "build_parser"]
@@ -47,8 +56,8 @@ def main(argv=None) -> int:
     Returns
     -------
     status : int
-        0 on success, 1 on a runtime error, 2 on a usage error, 130 when
-        interrupted.
+        0 on success, 1 on a runtime error, 2 on a usage error, 3 when rows
+        with NaN or infinite features were left out, 130 when interrupted.
 
     Examples
     --------
@@ -83,4 +92,6 @@ def main(argv=None) -> int:
                 traceback.print_exc()
             print(f"{name}: error: {_one_line(error)}", file=sys.stderr)
             return EXIT_ERROR
+    if getattr(args, "rows_left_out", 0) and status in (None, EXIT_OK):
+        return EXIT_ROWS_LEFT_OUT
     return EXIT_OK if status is None else status

@@ -12,9 +12,13 @@ from ..features._audio_files import AUDIO_EXTENSIONS, find_audio_files
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_ROWS_LEFT_OUT = 3
 EXIT_INTERRUPTED = 130
 
 PROG = "msfl"
+
+#: Rows named in a message before "and N more".
+_MAX_NAMED_ROWS = 5
 
 
 class _UsageError(Exception):
@@ -28,6 +32,36 @@ class _CommandError(Exception):
 def _note(args, message: str) -> None:
     if not args.quiet:
         print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _name_rows(names, positions) -> str:
+    """``"a.wav, b.wav and 3 more"``: the first few of ``names[positions]``."""
+    listed = [str(names[i]) for i in positions[:_MAX_NAMED_ROWS]]
+    more = len(positions) - len(listed)
+    return ", ".join(listed) + (f" and {more} more" if more else "")
+
+
+def _finite_rows(args, X, names, fate: str):
+    """Mask of the rows of ``X`` whose features are all finite.
+
+    The one policy of every command for rows with NaN or infinite features (bad
+    audio under ``--on-error nan``, or such values in a feature file): stderr
+    names them, also with ``-q``, ``fate`` saying what the command does with them,
+    and the command exits with :data:`EXIT_ROWS_LEFT_OUT` (recorded in
+    ``args.rows_left_out``). If no row is finite, it is an error.
+    """
+    import numpy as np
+
+    good = np.isfinite(X).all(axis=1)
+    bad = np.flatnonzero(~good)
+    if len(bad) == len(good):
+        raise _CommandError(f"all {len(good)} rows have NaN or infinite features: "
+                            f"{_name_rows(names, bad)}")
+    if len(bad):
+        print(f"{PROG}: warning: {len(bad)} of {len(good)} rows have NaN or infinite "
+              f"features and {fate}: {_name_rows(names, bad)}", file=sys.stderr)
+        args.rows_left_out = len(bad)
+    return good
 
 
 def _split_pair(text: str, option: str) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from ._args import (
     _audio_files,
     _count,
     _estimator_params,
+    _finite_rows,
     _model_path,
     _note,
 )
@@ -22,6 +23,7 @@ from ._tables import (
     _load_corpora,
     _merge_labels,
     _read_table,
+    _row_names,
     _table_format,
     _write_table,
 )
@@ -42,6 +44,7 @@ def _cmd_extract(args) -> int:
         table, _ = _extract(args, frame, frame)
     else:
         table, _ = _extract(args, pd.DataFrame({"file": files}), files)
+    _finite_rows(args, table.X, _row_names(table.meta, len(table.X)), "are written as NaN")
     _write_table(table, args.output)
     n_bad = int(np.isnan(np.asarray(table.X)).all(axis=1).sum())
     _note(args, f"wrote {len(table.meta)} rows x {len(table.names)} features to {args.output}"
@@ -179,6 +182,11 @@ def _model_inputs(args, model):
     return final, X, rows, names or list(table.names), table.meta
 
 
+def _finite_inputs(args, X, rows, meta, fate: str):
+    """:func:`_finite_rows` of the inputs of predict/explain, named as in the messages."""
+    return _finite_rows(args, X, rows if meta is None else _row_names(meta, len(X)), fate)
+
+
 def _task_probabilities(final, X) -> dict:
     if hasattr(final, "predict_proba_tasks"):
         probabilities = final.predict_proba_tasks(X)
@@ -196,16 +204,13 @@ def _cmd_predict(args) -> int:
     output_format = args.format or (
         "json" if args.output and args.output.lower().endswith(".json") else "csv")
     model = load_model(_model_path(args.model), device=args.device)
-    final, X, rows, _, _ = _model_inputs(args, model)
-    good = np.isfinite(X).all(axis=1)
+    final, X, rows, _, meta = _model_inputs(args, model)
+    good = _finite_inputs(args, X, rows, meta, "get empty labels")
     results = {}
-    if good.any():
-        for task, (classes, p) in _task_probabilities(final, X[good]).items():
-            full = np.full((len(X), len(classes)), np.nan)
-            full[good] = p
-            results[task] = (classes, full)
-    else:
-        raise _CommandError("no input could be processed")
+    for task, (classes, p) in _task_probabilities(final, X[good]).items():
+        full = np.full((len(X), len(classes)), np.nan)
+        full[good] = p
+        results[task] = (classes, full)
 
     if output_format == "csv":
         frame = pd.DataFrame({"file": rows})
@@ -270,13 +275,15 @@ def _cmd_explain(args) -> int:
     if args.top < 1:
         raise _UsageError(f"--top must be positive, got {args.top}")
     model = load_model(_model_path(args.model), device=args.device)
-    final, X, _, names, meta = _model_inputs(args, model)
+    final, X, rows, names, meta = _model_inputs(args, model)
     by = None
     if args.by is not None:
         if meta is None or args.by not in meta.columns:
             raise _CommandError(f"--by {args.by}: no such column in the feature file")
         by = meta[args.by].astype(str).to_numpy()
-    ranking = shared_features(final, X, feature_names=names, by=by)
+    good = _finite_inputs(args, X, rows, meta, "are left out")
+    ranking = shared_features(final, X[good], feature_names=names,
+                              by=None if by is None else by[good])
     columns = [c for c in ("group", "rank", "feature", "weight", "lld_family",
                            "functional_family") if c in ranking.columns]
     top = ranking[ranking["rank"] <= args.top][columns]

@@ -17,6 +17,10 @@ exit status:
   1    runtime error (missing or unreadable file, bad data, failed training): one
        line "msfl <command>: error: ..." on stderr; add --debug for the traceback
   2    usage error (unknown option, missing or malformed argument)
+  3    done, but some rows have NaN or infinite features (bad audio with --on-error
+       nan, or such values in a feature file): extract writes them as NaN, train,
+       evaluate and explain leave them out, predict gives them empty labels;
+       stderr names them (the first 5 and the count), also with -q
   130  interrupted (Ctrl-C)
 """
 
@@ -84,9 +88,10 @@ def _add_extraction_options(parser) -> None:
                        help="feature cache folder: items extracted before are not extracted "
                             "again, so an interrupted run resumes")
     group.add_argument("--on-error", choices=("nan", "raise"), default="nan",
-                       help="bad audio (missing, unreadable, too short): 'nan' keeps its row "
-                            "with NaN features and warns naming the files (train and evaluate "
-                            "then leave those rows out), 'raise' stops at the first")
+                       help="bad audio (missing, unreadable, shorter than 0.3 s): 'nan' keeps "
+                            "its row with NaN features and warns naming the files (train and "
+                            "evaluate then leave those rows out; exit status 3), 'raise' stops "
+                            "at the first")
 
 
 def _add_data_options(parser, labels=True) -> None:
@@ -213,8 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "rows of a feature file."),
         epilog=f"output:\n  CSV: one row per input with the columns file, <task> and "
                f"<task>_proba_<class>;\n  JSON: a list of {{file, <task>: label, "
-               f"probabilities: {{task: {{class: p}}}}}}.\n  Inputs that fail with "
-               f"--on-error nan get empty labels.\n\nexamples:\n"
+               f"probabilities: {{task: {{class: p}}}}}}.\n  Rows with NaN or infinite "
+               f"features (inputs that fail with --on-error nan)\n  get empty labels, are "
+               f"named on stderr and make the exit status 3.\n\nexamples:\n"
                f"  msfl predict model.msfl a.wav b.flac\n"
                f"  msfl predict model.msfl recordings/ --format json -o predictions.json\n\n"
                f"{EXIT_STATUS_HELP}",
@@ -232,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="worker processes for extraction")
     predict.add_argument("--cache", default=None, metavar="FOLDER", help="feature cache folder")
     predict.add_argument("--on-error", choices=("raise", "nan"), default="raise",
-                         help="bad audio: stop ('raise') or leave its labels empty ('nan')")
+                         help="bad audio: stop ('raise') or leave its labels empty ('nan', "
+                              "exit status 3)")
     predict.set_defaults(func=_cmd_predict)
 
     explain = commands.add_parser(

@@ -7,7 +7,17 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._args import _CommandError, _UsageError, _count, _emotions, _note, _parse_tasks, _split_pair
+from ._args import (
+    _CommandError,
+    _UsageError,
+    _count,
+    _emotions,
+    _finite_rows,
+    _name_rows,
+    _note,
+    _parse_tasks,
+    _split_pair,
+)
 
 
 #: Columns of corpus frames and feature files that are never features.
@@ -30,6 +40,13 @@ class _FeatureTable:
     meta: object  # pandas.DataFrame
     X: object  # ndarray (n_items, n_features)
     names: list
+
+
+def _row_names(meta, n_rows: int) -> list[str]:
+    """How messages name rows: by file, else by position (``row 0``, as predict numbers them)."""
+    if meta is not None and "file" in meta.columns:
+        return meta["file"].astype(str).tolist()
+    return [f"row {i}" for i in range(n_rows)]
 
 
 def _table_format(path: str) -> str:
@@ -188,10 +205,13 @@ def _with_labels(args, table: _FeatureTable, tasks):
         columns[task] = meta[column]
     y = pd.DataFrame(columns).reset_index(drop=True)
     X = np.asarray(table.X, dtype=np.float64)
-    keep = np.isfinite(X).all(axis=1) & y.notna().all(axis=1).to_numpy()
-    if not keep.all():
-        _note(args, f"leaving out {int((~keep).sum())} of {len(keep)} items without features "
-                    "or labels")
+    names = _row_names(meta, len(X))
+    keep = _finite_rows(args, X, names, "are left out")
+    unlabelled = np.flatnonzero(keep & y.isna().any(axis=1).to_numpy())
+    if len(unlabelled):
+        _note(args, f"leaving out {len(unlabelled)} of {len(keep)} rows without a label: "
+                    f"{_name_rows(names, unlabelled)}")
+        keep[unlabelled] = False
     if not keep.any():
         raise _CommandError("no item has both features and labels")
     meta = meta.reset_index(drop=True)[keep].reset_index(drop=True)

@@ -17,6 +17,7 @@ them silently.
 
 from __future__ import annotations
 
+import importlib
 import time
 import warnings
 from numbers import Integral
@@ -325,13 +326,47 @@ def _run_all(estimators, folds, X, y, y_main, n_jobs, verbose, keep_estimators, 
                 records.append(function(*args, **kwargs))
                 progress.done(name)
         else:  # the bar moves as soon as any fit finishes
-            for record in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
+                                initializer=_import_modules,
+                                initargs=(_estimator_modules(estimators),))
+            for record in parallel(tasks):
                 records.append(record)
                 progress.done(record["estimator"])
     finally:
         progress.close()
     order = {key: position for position, key in enumerate(keys)}
     return sorted(records, key=lambda record: order[record["estimator"], record["fold"]])
+
+
+def _estimator_modules(estimators) -> tuple[str, ...]:
+    """The modules defining the estimators and the estimators nested in them."""
+    modules = set()
+    for estimator in estimators.values():
+        nested = estimator.get_params(deep=True).values()
+        for obj in (estimator, *nested):
+            if hasattr(obj, "get_params") and not isinstance(obj, type):
+                modules.add(type(obj).__module__)
+    return tuple(sorted(modules))
+
+
+def _import_modules(names) -> None:
+    """Start a fold worker process by importing the modules all fold tasks need.
+
+    loky measures a worker's memory after its first task and replaces a worker
+    that has grown by more than 300 MB since, warning "A worker stopped while some
+    jobs were given to the executor". A worker whose first fold fitted a
+    torch-free model (the SVM) grew that much with its first MSFL fold (torch's
+    import and first training). Imported at the start, these modules are part of
+    the baseline, and the workers serve every fold. Extraction workers
+    (:class:`~sklearn_msfl.features.OpenSmileTransformer` with ``n_jobs``) get no
+    initializer, so joblib starts separate workers for the folds, and torch stays
+    out of the extraction workers.
+    """
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # unpickling the task reports it with its context
+            pass
 
 
 def _prediction_frame(records, folds, y_main, languages) -> pd.DataFrame:
@@ -433,6 +468,9 @@ def evaluate(
     n_jobs : int, default=None
         Folds (times estimators) to run in parallel with joblib; also the
         extraction processes of a feature step without ``n_jobs`` of its own.
+        Fold worker processes import the modules of all estimators when they
+        start (torch for MSFL), so that loky keeps each worker for all its
+        folds instead of replacing it once a fold has imported torch.
     verbose : bool, default=True
         Show the extraction's progress bar (files still to extract), then one
         bar over all fits, in seconds per fit, naming the fit running now (with

@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from . import _feature_table
+from . import _extraction, _feature_table
 from ._extraction import (
     AudioError,
     AudioItem,
@@ -33,11 +33,18 @@ from ._extraction import (
 )
 from ._progress import check_verbose, run_extraction
 
-__all__ = ["AudioError", "AudioWarning", "OpenSmileTransformer"]
+__all__ = ["AudioError", "AudioWarning", "MIN_DURATION_SECONDS", "OpenSmileTransformer"]
 
 _ON_ERROR_CHOICES = ("raise", "nan")
 _FUNCTIONALS_ALIASES = {"functionals", "func"}
 _FRAME_LEVEL_ALIASES = {"lld", "lld_de", "lowleveldescriptors", "lowleveldescriptors_deltas"}
+
+#: Shortest audio, in seconds at ``sampling_rate``, whose functionals are
+#: extracted; shorter items are bad items (:class:`AudioError`, or a NaN row with
+#: ``on_error="nan"``). On shorter speech openSMILE returns many functionals as
+#: exactly 0.0, the same for every input (see the user guide's data page and
+#: ``benchmarks/results/short_audio.md``).
+MIN_DURATION_SECONDS = _extraction.MIN_DURATION_SECONDS
 
 # At most this many bad items are listed in the on_error="nan" warning.
 _MAX_LISTED_ERRORS = 50
@@ -88,7 +95,9 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         cached runs stay quiet. ``True`` or ``False`` force it on or off.
     on_error : {"raise", "nan"}, default="raise"
         What to do with an item that cannot be processed (missing, empty,
-        unreadable or corrupt file, or audio too short for openSMILE):
+        unreadable or corrupt file, or audio shorter than
+        :data:`MIN_DURATION_SECONDS`, 0.3 s, where many functionals come out as
+        meaningless zeros):
         ``"raise"`` raises :class:`AudioError` naming the file or index;
         ``"nan"`` gives it a row of NaN and emits one :class:`AudioWarning`
         listing all bad items.
@@ -223,7 +232,8 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         [False, True]
         >>> print(caught[0].message)
         1 of 2 audio items could not be processed; their feature rows are NaN:
-          signal at index 1: audio too short for openSMILE (100 samples, 0.006 s at 16000 Hz)
+          signal at index 1: audio too short for openSMILE functionals
+          (100 samples, 0.006 s at 16000 Hz; at least 0.3 s are needed)
         """
         check_is_fitted(self)
         _check_runtime_params(self)

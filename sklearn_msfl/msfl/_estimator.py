@@ -664,7 +664,7 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _build_net(self, task_names, classes, network, Y, seed, device, *, holdout=None,
-                   sample_weighted=False) -> _MultitaskNet:
+                   sample_weighted=False, predict_only=False) -> _MultitaskNet:
         """The skorch net of one ensemble member; ``holdout`` (a :class:`_HoldoutSplit`)
         holds out rows for early stopping."""
         main_task = self._resolve_main_task(task_names)
@@ -700,11 +700,13 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
                 self.class_weight, task_names, classes, Y, main_task
             ),
             criterion__label_smoothing=float(self.label_smoothing),
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=float(self.weight_decay),
-            # All parameters updated together instead of one tensor at a time: the same
-            # numbers, fewer calls per batch.
-            optimizer__foreach=True,
+            # predict_only (a loaded model): no optimizer, see _MultitaskNet.initialize_optimizer.
+            # foreach: all parameters updated together instead of one tensor at a time (the
+            # same numbers, fewer calls per batch).
+            **({"optimizer": None} if predict_only else {
+                "optimizer": torch.optim.AdamW,
+                "optimizer__weight_decay": float(self.weight_decay),
+                "optimizer__foreach": True}),
             lr=float(self.lr),
             max_epochs=int(self.max_epochs),
             batch_size=int(self.batch_size),

@@ -262,6 +262,7 @@ class GradNorm(LossWeighting):
         self.lr = float(lr)
         self.optimizer = optimizer
         self.min_weight = float(min_weight)
+        self._optimizer_class()  # validates ``optimizer``
         self.reset()
 
     def reset(self) -> None:
@@ -271,24 +272,24 @@ class GradNorm(LossWeighting):
         self._n_initial_steps = 0  # steps averaged into initial_losses
         self._initial_losses_fixed = False
         self.last_gradnorm_loss = None
-        self.optimizer_ = self._make_optimizer()
+        # Built by the first update: a torch optimizer imports torch._dynamo when
+        # it is created (over a second), which a model loaded to predict never needs.
+        self.optimizer_ = None
 
     def end_epoch(self) -> None:
         """Fix ``L_i(0)`` at the mean task losses of the first epoch, once it has steps."""
         if self.initial_losses is not None:
             self._initial_losses_fixed = True
 
-    def _make_optimizer(self) -> torch.optim.Optimizer:
+    def _optimizer_class(self) -> type:
         optimizers = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
-        if isinstance(self.optimizer, str):
-            if self.optimizer not in optimizers:
-                raise ValueError(
-                    f"optimizer must be one of {sorted(optimizers)}, got {self.optimizer!r}"
-                )
-            optimizer_class = optimizers[self.optimizer]
-        else:
-            optimizer_class = self.optimizer
-        return optimizer_class([self.weights], lr=self.lr)
+        if not isinstance(self.optimizer, str):
+            return self.optimizer
+        if self.optimizer not in optimizers:
+            raise ValueError(
+                f"optimizer must be one of {sorted(optimizers)}, got {self.optimizer!r}"
+            )
+        return optimizers[self.optimizer]
 
     def combine(self, losses, shared_parameters=None, update: bool = True) -> torch.Tensor:
         """Return ``sum_i w_i L_i`` and take one GradNorm step on the weights.
@@ -349,6 +350,8 @@ class GradNorm(LossWeighting):
             # The gradient of sum_i |w_i G_i - target_i| (target held constant) written
             # out: it spares an autograd pass on every batch.
             self.weights.grad = torch.sign(residuals) * grad_norms
+        if self.optimizer_ is None:
+            self.optimizer_ = self._optimizer_class()([self.weights], lr=self.lr)
         self.optimizer_.step()
         with torch.no_grad():
             self.weights.clamp_(min=self.min_weight)

@@ -246,6 +246,15 @@ class _MultitaskNet(NeuralNet):
         self.sample_weighted = sample_weighted
         self.loss_weighting = loss_weighting or make_loss_weighting("equal", self.task_names)
 
+    def initialize_optimizer(self, *args, **kwargs):
+        # optimizer=None: a net restored to predict (persistence.load_model), as after
+        # skorch's trim_for_prediction. Building a torch optimizer imports
+        # torch._dynamo: over a second of CPU of a one-file `msfl predict`.
+        if self.optimizer is None:
+            self.optimizer_ = None
+            return self
+        return super().initialize_optimizer(*args, **kwargs)
+
     @property
     def _default_callbacks(self):
         callbacks = [
