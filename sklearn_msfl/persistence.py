@@ -63,6 +63,7 @@ _WEIGHTS = "weights.pt"
 TRUSTED_TYPES = (
     "sklearn_msfl.estimator.MultitaskSERClassifier",
     "sklearn_msfl.features.OpenSmileTransformer",
+    "sklearn_msfl.preprocessing.GroupStandardScaler",
     "sklearn_msfl._extraction.ExtractionSettings",
     # A cache folder given as a Path (only a string is stored).
     "pathlib.PosixPath",

@@ -314,6 +314,32 @@ def test_explain_top_features(capsys, corpus, model_file):
     assert ranking.groupby("group").size().to_dict() == {"qaa": 2, "qab": 2, "qac": 2}
 
 
+def test_explain_a_corpus_normalised_pipeline(capsys, corpus, features_csv, tmp_path):
+    from sklearn_msfl.baselines import make_msfl_pipeline
+    from sklearn_msfl.explain import shared_features
+    from sklearn_msfl.persistence import save_model
+
+    table = pd.read_csv(features_csv)
+    labels = pd.read_csv(corpus / "labels.csv").set_index("file").loc[table["file"]]
+    corpus_column = pd.Series(labels["language"].to_numpy(), name="corpus")
+    table = pd.concat([table, corpus_column], axis=1)
+    table.to_csv(tmp_path / "features.csv", index=False)
+    X = table.drop(columns="file")
+    model = make_msfl_pipeline(normalisation="corpus", max_epochs=1, patch_size=64,
+                               hidden_size=8, random_state=0)
+    model.fit(X, labels[["emotion", "language"]].reset_index(drop=True))
+    save_model(model, tmp_path / "model.msfl")
+    status, out, _ = run_main(capsys, "explain", "-q", tmp_path / "model.msfl", "--features",
+                              tmp_path / "features.csv", "--top", "3", "--format", "csv")
+    assert status == 0
+    ranking = pd.read_csv(io.StringIO(out))
+    # The rows went through the corpus normalisation: the weights are the pipeline's own.
+    expected = shared_features(model, X).head(3)
+    assert ranking["feature"].tolist() == expected["feature"].tolist()
+    np.testing.assert_allclose(ranking["weight"], expected["weight"], rtol=1e-4)
+    assert "other" not in set(ranking["lld_family"])
+
+
 def test_evaluate_with_svm_baseline(capsys, corpus, features_csv, tmp_path):
     status, out, _ = run_main(capsys, "evaluate", "-q", "--features", features_csv,
                               "--labels", corpus / "labels.csv", "--folds", "2",

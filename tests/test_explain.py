@@ -9,7 +9,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_msfl import OpenSmileTransformer
+from sklearn_msfl.baselines import make_msfl_pipeline
 from sklearn_msfl.estimator import MultitaskSERClassifier
+from sklearn_msfl.preprocessing import GroupStandardScaler
 from sklearn_msfl.explain import (
     FUNCTIONAL_FAMILIES,
     AttentionLevelWarning,
@@ -231,6 +234,55 @@ def test_shared_features_names_from_pipeline_then_model_then_default(toy):
     assert renamed["feature"].iloc[0] == "c"
     with pytest.raises(ValueError, match="3 feature names"):
         shared_features(anonymous, X, feature_names=["a", "b", "c"])
+
+
+@pytest.fixture(scope="module")
+def signals():
+    """Short noise signals of two corpora, indexed by something other than positions."""
+    rng = np.random.default_rng(0)
+    n = 16
+    index = np.arange(100, 100 + n)
+    frame = pd.DataFrame({"signal": list(0.1 * rng.standard_normal((n, 8000))),
+                          "sampling_rate": 16000}, index=index)
+    y = pd.DataFrame({"emotion": np.tile(["anger", "sadness"], n // 2),
+                      "language": np.repeat(["de", "en"], n // 2)}, index=index)
+    speakers = pd.DataFrame({"corpus": np.repeat(["emodb", "savee"], n // 2)}, index=index)
+    return frame, y, speakers
+
+
+SMALL_NETWORK = {"hidden_size": 4, "shared_size": 4, "max_epochs": 1, "random_state": 0}
+
+
+def _corpus_pipeline(speakers, output):
+    """make_msfl_pipeline(normalisation="corpus") after a feature step that returns arrays."""
+    smile = OpenSmileTransformer(feature_set="eGeMAPSv02")
+    model = make_msfl_pipeline(speakers, normalisation="corpus", preprocessing=[smile],
+                               **SMALL_NETWORK)
+    if output == "features as a frame":
+        # The corpus of a row is looked up by its index, which only a frame keeps.
+        smile.set_output(transform="pandas")
+    else:
+        model.set_output(transform="pandas")
+    return model
+
+
+def _array_pipeline(speakers, output):
+    return make_pipeline(OpenSmileTransformer(feature_set="eGeMAPSv02"),
+                         GroupStandardScaler(group_column=None),
+                         MultitaskSERClassifier(**SMALL_NETWORK))
+
+
+@pytest.mark.parametrize("build, output", [
+    (_corpus_pipeline, "features as a frame"),
+    (_corpus_pipeline, "every step a frame"),
+    (_array_pipeline, "arrays only"),
+])
+def test_shared_features_names_openSMILE_features_through_the_pipeline(signals, build, output):
+    frame, y, speakers = signals
+    model = build(speakers, output).fit(frame, y)
+    ranking = shared_features(model, frame)
+    assert sorted(ranking["feature"]) == sorted(opensmile_names("eGeMAPSv02"))
+    assert (ranking["lld_family"] != "other").all()
 
 
 def test_shared_features_pipeline_transforms_before_attention(toy):

@@ -133,18 +133,19 @@ def _cmd_evaluate(args) -> int:
 
 
 def _model_inputs(args, model):
-    """``(final estimator, X, row names)`` for predict/explain from audio or a feature file."""
-    import numpy as np
+    """``(model part, its input, feature names, row names, meta)`` for predict and explain.
+
+    From audio the whole model reads the files. From a feature file, the steps after the
+    model's last feature extractor read the file's columns (see :func:`_feature_file_input`).
+    """
     from sklearn.pipeline import Pipeline
 
     from ..features import OpenSmileTransformer
 
-    is_pipeline = isinstance(model, Pipeline)
-    final = model[-1] if is_pipeline else model
     if bool(args.inputs) == bool(args.features):
         raise _UsageError("give audio files/folders or --features FILE (not both)")
     if args.inputs:
-        if not is_pipeline:
+        if not isinstance(model, Pipeline):
             raise _CommandError(
                 "this model was trained on a feature file without a known openSMILE set; "
                 "predict from a feature file (--features) instead"
@@ -155,28 +156,62 @@ def _model_inputs(args, model):
                                 cache=getattr(args, "cache", None), verbose=False if args.quiet else "auto",
                                 on_error=getattr(args, "on_error", "raise"))
         files = _audio_files(args.inputs)
-        head = model[:-1]
-        return final, head.transform(files), files, head.get_feature_names_out().tolist(), None
+        return model, files, None, files, None
     table = _read_table(args.features)
     if getattr(args, "labels", None):
         table = _merge_labels(table, args.labels)
-    names = None
-    if is_pipeline:
-        names = model[:-1].get_feature_names_out().tolist()
-    elif getattr(final, "feature_names_in_", None) is not None:
-        names = final.feature_names_in_.tolist()
-    X = np.asarray(table.X, dtype=np.float64)
-    if names is not None:
-        missing = [name for name in names if name not in table.names]
-        if missing:
-            raise _CommandError(
-                f"{args.features} lacks {len(missing)} of the model's features, e.g. {missing[0]!r}"
-            )
-        position = {name: i for i, name in enumerate(table.names)}
-        X = X[:, [position[name] for name in names]]
+    part, X, names = _feature_file_input(model, table, args.features)
     rows = (table.meta["file"].astype(str).tolist() if "file" in table.meta.columns
             else [str(i) for i in range(len(X))])
-    return final, X, rows, names or list(table.names), table.meta
+    return part, X, names, rows, table.meta
+
+
+def _feature_file_input(model, table, path):
+    """The part of ``model`` after its last feature extractor, and its input from ``table``.
+
+    That part reads the columns that the extractor names (or that its first step saw in
+    fit), in that order. It gets them as a DataFrame, with the meta columns that a step
+    groups rows by (a corpus normalisation's ``group_column``), when its first step was
+    fitted on one; else as an array, returned with the names of its columns.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from ..features import OpenSmileTransformer
+
+    steps = [step for _, step in model.steps[:-1]] if isinstance(model, Pipeline) else []
+    extractors = [i for i, step in enumerate(steps) if isinstance(step, OpenSmileTransformer)]
+    start = extractors[-1] + 1 if extractors else 0
+    part = model[start:] if start < len(steps) else (model[-1] if steps else model)
+    first = part[0] if isinstance(part, Pipeline) else part
+    wanted = (model[:start].get_feature_names_out() if extractors
+              else getattr(first, "feature_names_in_", None))
+    X, names = np.asarray(table.X, dtype=np.float64), list(table.names)
+    if wanted is not None:
+        missing = [name for name in wanted if name not in names]
+        if missing:
+            raise _CommandError(
+                f"{path} lacks {len(missing)} of the model's features, e.g. {missing[0]!r}"
+            )
+        position = {name: i for i, name in enumerate(names)}
+        X, names = X[:, [position[name] for name in wanted]], [str(name) for name in wanted]
+    groups = {getattr(step, "group_column", None) for step in steps[start:]} & set(table.meta)
+    if getattr(first, "feature_names_in_", None) is None and not groups:
+        return part, X, names
+    frame = pd.DataFrame(X, columns=names)
+    for column in sorted(groups):
+        frame[column] = table.meta[column].astype(str).to_numpy()
+    return part, frame, None
+
+
+def _final_and_input(part, X):
+    """The final estimator of ``part`` and ``X`` through the steps before it."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(part, Pipeline):
+        return part[-1], part[:-1].transform(X)
+    return part, X
 
 
 def _task_probabilities(final, X) -> dict:
@@ -190,17 +225,19 @@ def _cmd_predict(args) -> int:
     """``msfl predict``: labels and probabilities as CSV or JSON."""
     import numpy as np
     import pandas as pd
+    from sklearn.utils import _safe_indexing
 
     from ..persistence import load_model
 
     output_format = args.format or (
         "json" if args.output and args.output.lower().endswith(".json") else "csv")
     model = load_model(_model_path(args.model), device=args.device)
-    final, X, rows, _, _ = _model_inputs(args, model)
-    good = np.isfinite(X).all(axis=1)
+    part, X, _, rows, _ = _model_inputs(args, model)
+    final, X = _final_and_input(part, X)
+    good = np.isfinite(np.asarray(X, dtype=np.float64)).all(axis=1)
     results = {}
     if good.any():
-        for task, (classes, p) in _task_probabilities(final, X[good]).items():
+        for task, (classes, p) in _task_probabilities(final, _safe_indexing(X, good)).items():
             full = np.full((len(X), len(classes)), np.nan)
             full[good] = p
             results[task] = (classes, full)
@@ -270,13 +307,13 @@ def _cmd_explain(args) -> int:
     if args.top < 1:
         raise _UsageError(f"--top must be positive, got {args.top}")
     model = load_model(_model_path(args.model), device=args.device)
-    final, X, _, names, meta = _model_inputs(args, model)
+    part, X, names, _, meta = _model_inputs(args, model)
     by = None
     if args.by is not None:
         if meta is None or args.by not in meta.columns:
             raise _CommandError(f"--by {args.by}: no such column in the feature file")
         by = meta[args.by].astype(str).to_numpy()
-    ranking = shared_features(final, X, feature_names=names, by=by)
+    ranking = shared_features(part, X, feature_names=names, by=by)
     columns = [c for c in ("group", "rank", "feature", "weight", "lld_family",
                            "functional_family") if c in ranking.columns]
     top = ranking[ranking["rank"] <= args.top][columns]

@@ -19,18 +19,42 @@ GROUP = "group"
 """Name of the column that holds the group label (language, emotion, ...) in tidy rankings."""
 
 
+def _column_names(X):
+    columns = getattr(X, "columns", None)
+    return None if columns is None else np.asarray(columns, dtype=object)
+
+
+def _names_out(step, Xt, names_in):
+    """Names of ``step``'s output ``Xt``: its frame's columns, else the step's own, else None."""
+    names = _column_names(Xt)
+    if names is None and hasattr(step, "get_feature_names_out"):
+        try:
+            names = step.get_feature_names_out(names_in)
+        except (AttributeError, ValueError, TypeError):
+            # The step cannot name its output from these input names.
+            names = None
+    if names is not None and len(names) != np.shape(Xt)[-1]:
+        return None
+    return names
+
+
 def _split_pipeline(estimator, X):
-    """Return the attention model, ``X`` as that model sees it, and the pipeline's names."""
+    """Return the attention model, ``X`` as that model sees it, and the names of its columns.
+
+    The names follow ``X`` through the steps one at a time: a step whose output is a
+    DataFrame names its columns, any other step names them with
+    ``get_feature_names_out`` of the names that reached it. A step without names (a
+    FunctionTransformer that returns an array) leaves them unknown (None).
+    """
     if not isinstance(estimator, Pipeline):
         return estimator, X, None
-    head = estimator[:-1]
-    Xt = head.transform(X)
-    try:
-        names = head.get_feature_names_out()
-    except (AttributeError, ValueError, TypeError):
-        # A preceding step without get_feature_names_out: fall back to the model's.
-        names = None
-    return estimator[-1], Xt, names
+    names = _column_names(X)
+    for _, step in estimator.steps[:-1]:
+        if step is None or step == "passthrough":
+            continue
+        X = step.transform(X)
+        names = _names_out(step, X, names)
+    return estimator[-1], X, names
 
 
 def _resolve_names(model, n_features, feature_names, pipeline_names):
@@ -156,9 +180,10 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
         Input of ``estimator`` (signals for a pipeline that extracts features).
     feature_names : sequence of str, default=None
         Names of the model's input features. When None, taken from the
-        pipeline's ``pipeline[:-1].get_feature_names_out()``, else from the
-        model's ``feature_names_in_``, else ``x0, x1, ...``. Names given here
-        take precedence.
+        pipeline: followed through its steps from the columns of ``X`` (a
+        DataFrame's columns name a step's output, else the step's
+        ``get_feature_names_out``), else from the model's ``feature_names_in_``,
+        else ``x0, x1, ...``. Names given here take precedence.
     by : array-like of shape (n_samples,), default=None
         Group label of each utterance (language, emotion, ...). When given,
         every group gets its own ranking from the mean over its utterances.
