@@ -314,6 +314,22 @@ def test_explain_top_features(capsys, corpus, model_file):
     assert ranking.groupby("group").size().to_dict() == {"qaa": 2, "qab": 2, "qac": 2}
 
 
+def test_explain_pools_several_models(capsys, corpus, features_csv, model_file, tmp_path):
+    other = [arg if arg != "random_state=0" else "random_state=1" for arg in FAST]
+    assert main(["train", "-q", "--features", str(features_csv), "--labels",
+                 str(corpus / "labels.csv"), *other, "-o", str(tmp_path / "seed1.msfl")]) == 0
+    capsys.readouterr()
+    status, out, _ = run_main(capsys, "explain", "-q", model_file, "--model",
+                              tmp_path / "seed1.msfl", "--features", features_csv, "--top", "5")
+    assert status == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == ("| rank | feature | weight | weight_sd | top_k_share | lld_family | "
+                        "functional_family |")
+    assert len(lines[2:7]) == 5 and "Agreement of the 2 models' top-k sets" in lines[8]
+    assert lines[10].startswith("| k | n_models | jaccard |") and "| chance |" in lines[10]
+    assert [line.split("|")[1].strip() for line in lines[12:]] == ["10", "50"]
+
+
 def test_explain_a_corpus_normalised_pipeline(capsys, corpus, features_csv, tmp_path):
     from sklearn_msfl.baselines import make_msfl_pipeline
     from sklearn_msfl.explain import shared_features

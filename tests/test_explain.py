@@ -19,6 +19,7 @@ from sklearn_msfl.explain import (
     LLD_FAMILIES,
     compare_rankings,
     compare_with_permutation,
+    expected_jaccard,
     family_weights,
     feature_families,
     feature_family,
@@ -26,8 +27,10 @@ from sklearn_msfl.explain import (
     plot_family_weights,
     plot_shared_features,
     plot_topk_overlap,
+    pool_rankings,
     shared_features,
     topk_overlap,
+    topk_stability,
 )
 
 
@@ -317,6 +320,98 @@ def test_shared_features_by_group_gives_each_group_its_ranking(toy):
 def test_shared_features_needs_attention():
     with pytest.raises(TypeError, match="attention_weights"):
         shared_features(StandardScaler().fit(np.eye(3)), np.eye(3))
+
+
+# ---------------------------------------------------------------- several models
+
+
+def test_shared_features_of_several_models_pools_their_rankings(toy):
+    X, y = toy
+    models = [SelectiveClassifier(uses=uses).fit(X, y) for uses in ((1, 3), (1,), (3, 4))]
+    pooled = shared_features(models, X, NAMES, top_k=1)
+    alone = [shared_features(model, X, NAMES) for model in models]
+    weights = pd.concat([ranking.set_index("feature")["weight"] for ranking in alone], axis=1)
+    by_feature = pooled.set_index("feature")
+    np.testing.assert_allclose(by_feature["weight"], weights.mean(axis=1).loc[by_feature.index])
+    np.testing.assert_allclose(by_feature["weight_sd"], weights.std(axis=1).loc[by_feature.index])
+    assert pooled["weight"].sum() == pytest.approx(1.0)
+    assert pooled["rank"].tolist() == [1, 2, 3, 4, 5] and pooled["weight"].is_monotonic_decreasing
+    firsts = [ranking["feature"].iloc[0] for ranking in alone]
+    for feature in NAMES:
+        assert by_feature.loc[feature, "top_k_share"] == pytest.approx(firsts.count(feature) / 3)
+        ranks = [ranking.set_index("feature").loc[feature, "rank"] for ranking in alone]
+        assert by_feature.loc[feature, "median_rank"] == np.median(ranks)
+    assert by_feature.loc["F0final_sma_range", "lld_family"] == "pitch"
+    assert pooled.attrs == {"attention_level": "feature", "n_models": 3, "top_k": 1}
+    with pytest.raises(ValueError, match="empty list"):
+        shared_features([], X, NAMES)
+
+
+def test_pool_rankings_per_group_and_refuses_different_features(toy):
+    X, y = toy
+    groups = np.repeat(["de", "en"], 30)
+    models = [SelectiveClassifier(uses=uses).fit(X, y) for uses in ((1,), (2,))]
+    pooled = shared_features(models, X, NAMES, by=groups, top_k=2)
+    assert pooled.columns[0] == "group" and len(pooled) == 2 * len(NAMES)
+    assert pooled.groupby("group")["rank"].apply(list).tolist() == [[1, 2, 3, 4, 5]] * 2
+    np.testing.assert_allclose(pooled.groupby("group")["weight"].sum(), 1.0)
+    one = shared_features(models[0], X, NAMES)
+    with pytest.raises(ValueError, match="not rank the same features"):
+        pool_rankings([one, one.iloc[:3]])
+    steps = one.copy()
+    steps.attrs["attention_level"] = "step"
+    with pytest.raises(ValueError, match="weight different things"):
+        pool_rankings([one, steps])
+    with pytest.raises(ValueError, match="top_k must be a positive int"):
+        pool_rankings([one, one], top_k=0)
+
+
+@pytest.mark.parametrize("n_features", [1, 4, 7])
+def test_expected_jaccard_is_the_mean_over_all_pairs_of_top_sets(n_features):
+    from itertools import combinations
+
+    for k in range(1, n_features + 1):
+        subsets = [set(s) for s in combinations(range(n_features), k)]
+        exact = np.mean([len(a & b) / len(a | b) for a in subsets for b in subsets])
+        assert expected_jaccard(k, n_features) == pytest.approx(exact, rel=1e-12)
+    assert expected_jaccard(n_features, n_features) == 1.0
+
+
+def test_expected_jaccard_of_large_sets_matches_sampling():
+    rng = np.random.default_rng(0)
+    draws = [rng.permutation(1582)[:50] for _ in range(4001)]
+    sampled = np.mean([len(np.intersect1d(a, b)) / len(np.union1d(a, b))
+                       for a, b in zip(draws[:-1], draws[1:])])
+    assert expected_jaccard(50, 1582) == pytest.approx(sampled, rel=0.05)
+    with pytest.raises(ValueError, match="k must be in"):
+        expected_jaccard(0, 10)
+    with pytest.raises(TypeError, match="must be ints"):
+        expected_jaccard(2.5, 10)
+
+
+def test_topk_stability_counts_pairwise_jaccard_next_to_chance(toy):
+    X, y = toy
+    same = [shared_features(SelectiveClassifier(uses=(1, 3)).fit(X, y), X, NAMES)] * 3
+    table = topk_stability(same, ks=(1, 2))
+    assert table["k"].tolist() == [1, 2] and (table["n_models"] == 3).all()
+    assert (table["jaccard"] == 1.0).all() and table["in_all"].tolist() == [1, 2]
+    assert table["chance"].tolist() == [expected_jaccard(1, 5), expected_jaccard(2, 5)]
+
+    def ranking(order):
+        return pd.DataFrame({"feature": order, "weight": [0.4, 0.3, 0.2, 0.1], "rank": [1, 2, 3, 4]})
+
+    rankings = [ranking(["a", "b", "c", "d"]), ranking(["b", "c", "a", "d"]),
+                ranking(["d", "a", "b", "c"])]
+    row = topk_stability(rankings, ks=(2,)).iloc[0]
+    # pairs {a,b}-{b,c}: 1/3, {a,b}-{d,a}: 1/3, {b,c}-{d,a}: 0
+    assert row["jaccard"] == pytest.approx(2 / 9)
+    assert (row["jaccard_min"], row["jaccard_max"], row["in_all"]) == (0.0, 1 / 3, 0)
+    tidy = [r.assign(group="de") for r in rankings]
+    assert topk_stability(tidy, ks=(2,))["group"].tolist() == ["de"]
+    with pytest.raises(ValueError, match="at least two models"):
+        topk_stability(rankings[:1])
+    with pytest.raises(ValueError, match="every k must be in"):
+        topk_stability(rankings, ks=(5,))
 
 
 def test_family_weights_sum_mean_and_relative():

@@ -297,25 +297,41 @@ def _markdown(frame) -> str:
 
 
 def _cmd_explain(args) -> int:
-    """``msfl explain``: the top attended features (MSFs)."""
+    """``msfl explain``: the top attended features (MSFs), pooled over several models."""
     from ..persistence import load_model
 
     try:
-        from ..explain import shared_features
+        from ..explain import pool_rankings, shared_features, topk_stability
     except ImportError as error:
         raise _CommandError(f"explanations are not available here ({error})") from error
     if args.top < 1:
         raise _UsageError(f"--top must be positive, got {args.top}")
-    model = load_model(_model_path(args.model), device=args.device)
-    part, X, names, _, meta = _model_inputs(args, model)
-    by = None
-    if args.by is not None:
-        if meta is None or args.by not in meta.columns:
-            raise _CommandError(f"--by {args.by}: no such column in the feature file")
-        by = meta[args.by].astype(str).to_numpy()
-    ranking = shared_features(part, X, feature_names=names, by=by)
-    columns = [c for c in ("group", "rank", "feature", "weight", "lld_family",
-                           "functional_family") if c in ranking.columns]
+    rankings = []
+    for path in [args.model, *args.more_models]:
+        model = load_model(_model_path(path), device=args.device)
+        part, X, names, _, meta = _model_inputs(args, model)
+        rankings.append(shared_features(part, X, feature_names=names, by=_groups_by(args, meta)))
+    ranking = rankings[0] if len(rankings) == 1 else pool_rankings(rankings, top_k=args.top)
+    columns = [c for c in ("group", "rank", "feature", "weight", "weight_sd", "top_k_share",
+                           "lld_family", "functional_family") if c in ranking.columns]
     top = ranking[ranking["rank"] <= args.top][columns]
-    _emit(args, top.to_csv(index=False) if args.format == "csv" else _markdown(top))
+    if args.format == "csv":
+        _emit(args, top.to_csv(index=False))
+        return EXIT_OK
+    text = _markdown(top)
+    if len(rankings) > 1:
+        ks = [k for k in (10, 50) if k <= rankings[0]["feature"].nunique()]
+        text += (f"\nAgreement of the {len(rankings)} models' top-k sets (Jaccard over pairs; "
+                 f"chance: two random top-k sets):\n\n"
+                 + _markdown(topk_stability(rankings, ks=ks)))
+    _emit(args, text)
     return EXIT_OK
+
+
+def _groups_by(args, meta):
+    """The ``--by`` column of the feature or labels file, or None."""
+    if args.by is None:
+        return None
+    if meta is None or args.by not in meta.columns:
+        raise _CommandError(f"--by {args.by}: no such column in the feature file")
+    return meta[args.by].astype(str).to_numpy()
