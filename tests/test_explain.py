@@ -398,7 +398,8 @@ def test_topk_stability_counts_pairwise_jaccard_next_to_chance(toy):
     assert table["chance"].tolist() == [expected_jaccard(1, 5), expected_jaccard(2, 5)]
 
     def ranking(order):
-        return pd.DataFrame({"feature": order, "weight": [0.4, 0.3, 0.2, 0.1], "rank": [1, 2, 3, 4]})
+        return pd.DataFrame({"feature": order, "weight": [0.4, 0.3, 0.2, 0.1],
+                             "rank": [1, 2, 3, 4]})
 
     rankings = [ranking(["a", "b", "c", "d"]), ranking(["b", "c", "a", "d"]),
                 ranking(["d", "a", "b", "c"])]

@@ -82,10 +82,11 @@ N_SCORED = 2 * len(SEEDS) * len(FEATURE_SETS)
 # The bar: at least MIN_CASES_MET of the 20 scored cases, the smallest m with
 # P(X <= m) >= 5% for X ~ Binomial(20, bound): 11. So the test fails (X <= 10) with
 # probability under 5% when the rate is at the bound: the false-alarm probability,
-# FALSE_ALARM = P(X <= 10) = 0.026, and 0.002 at the point estimate 0.81. Cases of one corpus share its
-# signals, yet the development cases vary less than independent ones would (every seed met
-# 2 to 4 of its 4; 5 seeds resampled from them fall below 11 with probability 0.0003).
-# A regression to a rate of 0.5 fails with probability 0.59, to 0.4 with 0.87.
+# FALSE_ALARM = P(X <= 10) = 0.026, and 0.002 at the point estimate 0.81. Cases of one
+# corpus share its signals, yet the development cases vary less than independent ones
+# would (every seed met 2 to 4 of its 4; 5 seeds resampled from them fall below 11 with
+# probability 0.0003). A regression to a rate of 0.5 fails with probability 0.59, to 0.4
+# with 0.87.
 MIN_CASES_MET = int(stats.binom.ppf(1 - CONFIDENCE, N_SCORED, RATE_LOWER_BOUND))
 FALSE_ALARM = float(stats.binom.cdf(MIN_CASES_MET - 1, N_SCORED, RATE_LOWER_BOUND))
 

@@ -60,7 +60,8 @@ def _stability_rows(rankings: list, ks) -> list[dict]:
     rows = []
     for k in ks:
         if not 1 <= k <= n_features:
-            raise ValueError(f"every k must be in [1, {n_features}] (the features ranked), got {k}.")
+            raise ValueError(
+                f"every k must be in [1, {n_features}] (the features ranked), got {k}.")
         tops = [_top(ranking, k) for ranking in rankings]
         pairs = [_jaccard(a, b) for a, b in combinations(tops, 2)]
         rows.append({
