@@ -175,8 +175,8 @@ positions = np.arange(len(families))
 right.errorbar(families["mean"], positions, fmt="o", color="black", capsize=4,
                xerr=[families["mean"] - families["min"], families["max"] - families["mean"]])
 right.axvline(1.0, color="grey", linestyle="--")
-right.set_yticks(positions, [f"{family} ({n} features)"
-                             for family, n in families["n_features"].items()])
+labels = [f"{family} ({n})" for family, n in families["n_features"].items()]
+right.set_yticks(positions, labels)
 right.invert_yaxis()
 right.set_xlabel("MSF attention relative to the family's share (range over runs)")
 right.set_title("LLD families of the MSFs")
