@@ -49,10 +49,12 @@ numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
 
 # -- Example gallery -----------------------------------------------------------------
-# The plot_*.py scripts run on the synthetic corpus, so the build needs neither the real
-# corpora nor network access. plot_shared_features.py trains several models (minutes)
-# and saves its figures to files, so it is shown without being run; demo.py is a
-# command-line script (shown, not run) and real_corpora.py needs the real corpora.
+# The plot_*.py scripts run on the synthetic corpus, except plot_language_overlap.py,
+# which needs the real corpora (../shared/corpora, present where the docs are built) and
+# their IS10 features cached in benchmarks/.cache (about 3 minutes on two cores then).
+# plot_shared_features.py trains several models (minutes) and saves its figures to
+# files, so it is shown without being run; demo.py is a command-line script (shown, not
+# run) and real_corpora.py needs the real corpora.
 sphinx_gallery_conf = {
     "examples_dirs": ["../examples"],
     "gallery_dirs": ["auto_examples"],

@@ -424,6 +424,12 @@ def _with_corpus_column(X, speakers: pd.DataFrame | None = None) -> pd.DataFrame
     return X.assign(corpus=speakers.loc[X.index, "corpus"].to_numpy())
 
 
+def _names_with_corpus(transformer, input_features) -> list:
+    """Output names of the :func:`_with_corpus_column` step, for ``get_feature_names_out``."""
+    names = list(input_features)
+    return names if "corpus" in names else [*names, "corpus"]
+
+
 def corpus_normalisation(speakers: pd.DataFrame | None = None) -> list:
     """Pipeline steps that standardise every corpus on its own statistics.
 
@@ -458,7 +464,10 @@ def corpus_normalisation(speakers: pd.DataFrame | None = None) -> list:
     scaler = GroupStandardScaler(group_column="corpus")
     if speakers is None:
         return [scaler]
-    return [FunctionTransformer(_with_corpus_column, kw_args={"speakers": speakers}), scaler]
+    add_corpus = FunctionTransformer(
+        _with_corpus_column, kw_args={"speakers": speakers}, feature_names_out=_names_with_corpus
+    )
+    return [add_corpus, scaler]
 
 
 def make_msfl_pipeline(

@@ -65,6 +65,7 @@ _WEIGHTS = "weights.pt"
 TRUSTED_TYPES = (
     "sklearn_msfl.msfl._estimator.MultitaskSERClassifier",
     "sklearn_msfl.features._transformer.OpenSmileTransformer",
+    "sklearn_msfl.preprocessing.GroupStandardScaler",
     "sklearn_msfl.features._extraction.ExtractionSettings",
     # A cache folder given as a Path (only a string is stored).
     "pathlib.PosixPath",

@@ -128,11 +128,33 @@ class GroupStandardScaler(TransformerMixin, BaseEstimator):
         return output
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features: the input features without the group column."""
+        """Names of the output features: the input features without the group column.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of the input columns (the group column among them or not), e.g. the
+            output names of the step before in a pipeline. When None, the names seen in
+            ``fit`` (``x0, x1, ...`` for an array).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
         check_is_fitted(self)
-        if hasattr(self, "feature_names_in_"):
-            return self.feature_names_in_.copy()
-        return np.array([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        seen = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            if seen is not None:
+                return seen.copy()
+            return np.array([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        names = np.asarray(
+            [str(name) for name in input_features if name != self.group_column], dtype=object
+        )
+        if len(names) != self.n_features_in_ or (seen is not None and list(names) != list(seen)):
+            raise ValueError(
+                f"input_features do not match the {self.n_features_in_} features seen in fit"
+            )
+        return names
 
     def _check_parameters(self) -> None:
         if self.unseen not in UNSEEN:

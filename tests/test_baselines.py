@@ -151,6 +151,8 @@ def test_corpus_normalised_pipeline_standardises_each_corpus_by_row_lookup(data)
         np.testing.assert_allclose(Z[corpora == corpus].mean(axis=0), 0.0, atol=1e-12)
     with pytest.raises(TypeError, match="needs X as a DataFrame"):
         steps.transform(subset.to_numpy())
+    named = subset.set_axis([f"f{i}" for i in range(4)], axis=1)
+    assert steps.fit(named).get_feature_names_out().tolist() == ["f0", "f1", "f2", "f3"]
 
     labels = pd.DataFrame({"emotion": y, "language": speakers["corpus"].to_numpy()},
                           index=X.index)

@@ -408,6 +408,48 @@ def test_explain_top_features(capsys, corpus, model_file):
     assert ranking.groupby("group").size().to_dict() == {"qaa": 2, "qab": 2, "qac": 2}
 
 
+def test_explain_pools_several_models(capsys, corpus, features_csv, model_file, tmp_path):
+    other = [arg if arg != "random_state=0" else "random_state=1" for arg in FAST]
+    assert main(["train", "-q", "--features", str(features_csv), "--labels",
+                 str(corpus / "labels.csv"), *other, "-o", str(tmp_path / "seed1.msfl")]) == 0
+    capsys.readouterr()
+    status, out, _ = run_main(capsys, "explain", "-q", model_file, "--model",
+                              tmp_path / "seed1.msfl", "--features", features_csv, "--top", "5")
+    assert status == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == ("| rank | feature | weight | weight_sd | top_k_share | lld_family | "
+                        "functional_family |")
+    assert len(lines[2:7]) == 5 and "Agreement of the 2 models' top-k sets" in lines[8]
+    assert lines[10].startswith("| k | n_models | jaccard |") and "| chance |" in lines[10]
+    assert [line.split("|")[1].strip() for line in lines[12:]] == ["10", "50"]
+
+
+def test_explain_a_corpus_normalised_pipeline(capsys, corpus, features_csv, tmp_path):
+    from sklearn_msfl.baselines import make_msfl_pipeline
+    from sklearn_msfl.explain import shared_features
+    from sklearn_msfl.persistence import save_model
+
+    table = pd.read_csv(features_csv)
+    labels = pd.read_csv(corpus / "labels.csv").set_index("file").loc[table["file"]]
+    corpus_column = pd.Series(labels["language"].to_numpy(), name="corpus")
+    table = pd.concat([table, corpus_column], axis=1)
+    table.to_csv(tmp_path / "features.csv", index=False)
+    X = table.drop(columns="file")
+    model = make_msfl_pipeline(normalisation="corpus", max_epochs=1, patch_size=64,
+                               hidden_size=8, random_state=0)
+    model.fit(X, labels[["emotion", "language"]].reset_index(drop=True))
+    save_model(model, tmp_path / "model.msfl")
+    status, out, _ = run_main(capsys, "explain", "-q", tmp_path / "model.msfl", "--features",
+                              tmp_path / "features.csv", "--top", "3", "--format", "csv")
+    assert status == 0
+    ranking = pd.read_csv(io.StringIO(out))
+    # The rows went through the corpus normalisation: the weights are the pipeline's own.
+    expected = shared_features(model, X).head(3)
+    assert ranking["feature"].tolist() == expected["feature"].tolist()
+    np.testing.assert_allclose(ranking["weight"], expected["weight"], rtol=1e-4)
+    assert "other" not in set(ranking["lld_family"])
+
+
 def test_evaluate_with_svm_baseline(capsys, corpus, features_csv, tmp_path):
     status, out, _ = run_main(capsys, "evaluate", "-q", "--features", features_csv,
                               "--labels", corpus / "labels.csv", "--folds", "2",

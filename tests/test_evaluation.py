@@ -308,7 +308,7 @@ def test_fold_workers_import_all_estimators_modules_first_and_do_not_warn():
     # loky replaces a worker that grew by more than 300 MB after its first task
     # and warns "A worker stopped while some jobs were given to the executor":
     # workers whose first fold was torch-free grew that much in an MSFL fold.
-    from sklearn_msfl.estimator import MultitaskSERClassifier
+    from sklearn_msfl.msfl import MultitaskSERClassifier
 
     class TorchProbe(ClassifierMixin, BaseEstimator):  # local: pickled by value
         def fit(self, X, y):

@@ -9,12 +9,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_msfl import OpenSmileTransformer
+from sklearn_msfl.baselines import make_msfl_pipeline
+from sklearn_msfl.preprocessing import GroupStandardScaler
 from sklearn_msfl.explain import (
     FUNCTIONAL_FAMILIES,
     AttentionLevelWarning,
     LLD_FAMILIES,
     compare_rankings,
     compare_with_permutation,
+    expected_jaccard,
     family_weights,
     feature_families,
     feature_family,
@@ -22,8 +26,10 @@ from sklearn_msfl.explain import (
     plot_family_weights,
     plot_shared_features,
     plot_topk_overlap,
+    pool_rankings,
     shared_features,
     topk_overlap,
+    topk_stability,
 )
 from sklearn_msfl.msfl import MultitaskSERClassifier
 
@@ -233,6 +239,55 @@ def test_shared_features_names_from_pipeline_then_model_then_default(toy):
         shared_features(anonymous, X, feature_names=["a", "b", "c"])
 
 
+@pytest.fixture(scope="module")
+def signals():
+    """Short noise signals of two corpora, indexed by something other than positions."""
+    rng = np.random.default_rng(0)
+    n = 16
+    index = np.arange(100, 100 + n)
+    frame = pd.DataFrame({"signal": list(0.1 * rng.standard_normal((n, 8000))),
+                          "sampling_rate": 16000}, index=index)
+    y = pd.DataFrame({"emotion": np.tile(["anger", "sadness"], n // 2),
+                      "language": np.repeat(["de", "en"], n // 2)}, index=index)
+    speakers = pd.DataFrame({"corpus": np.repeat(["emodb", "savee"], n // 2)}, index=index)
+    return frame, y, speakers
+
+
+SMALL_NETWORK = {"hidden_size": 4, "shared_size": 4, "max_epochs": 1, "random_state": 0}
+
+
+def _corpus_pipeline(speakers, output):
+    """make_msfl_pipeline(normalisation="corpus") after a feature step that returns arrays."""
+    smile = OpenSmileTransformer(feature_set="eGeMAPSv02")
+    model = make_msfl_pipeline(speakers, normalisation="corpus", preprocessing=[smile],
+                               **SMALL_NETWORK)
+    if output == "features as a frame":
+        # The corpus of a row is looked up by its index, which only a frame keeps.
+        smile.set_output(transform="pandas")
+    else:
+        model.set_output(transform="pandas")
+    return model
+
+
+def _array_pipeline(speakers, output):
+    return make_pipeline(OpenSmileTransformer(feature_set="eGeMAPSv02"),
+                         GroupStandardScaler(group_column=None),
+                         MultitaskSERClassifier(**SMALL_NETWORK))
+
+
+@pytest.mark.parametrize("build, output", [
+    (_corpus_pipeline, "features as a frame"),
+    (_corpus_pipeline, "every step a frame"),
+    (_array_pipeline, "arrays only"),
+])
+def test_shared_features_names_openSMILE_features_through_the_pipeline(signals, build, output):
+    frame, y, speakers = signals
+    model = build(speakers, output).fit(frame, y)
+    ranking = shared_features(model, frame)
+    assert sorted(ranking["feature"]) == sorted(opensmile_names("eGeMAPSv02"))
+    assert (ranking["lld_family"] != "other").all()
+
+
 def test_shared_features_pipeline_transforms_before_attention(toy):
     X, y = toy
     # The final step attends to |x| of its input; scaling by 100 in the first step
@@ -265,6 +320,99 @@ def test_shared_features_by_group_gives_each_group_its_ranking(toy):
 def test_shared_features_needs_attention():
     with pytest.raises(TypeError, match="attention_weights"):
         shared_features(StandardScaler().fit(np.eye(3)), np.eye(3))
+
+
+# ---------------------------------------------------------------- several models
+
+
+def test_shared_features_of_several_models_pools_their_rankings(toy):
+    X, y = toy
+    models = [SelectiveClassifier(uses=uses).fit(X, y) for uses in ((1, 3), (1,), (3, 4))]
+    pooled = shared_features(models, X, NAMES, top_k=1)
+    alone = [shared_features(model, X, NAMES) for model in models]
+    weights = pd.concat([ranking.set_index("feature")["weight"] for ranking in alone], axis=1)
+    by_feature = pooled.set_index("feature")
+    np.testing.assert_allclose(by_feature["weight"], weights.mean(axis=1).loc[by_feature.index])
+    np.testing.assert_allclose(by_feature["weight_sd"], weights.std(axis=1).loc[by_feature.index])
+    assert pooled["weight"].sum() == pytest.approx(1.0)
+    assert pooled["rank"].tolist() == [1, 2, 3, 4, 5] and pooled["weight"].is_monotonic_decreasing
+    firsts = [ranking["feature"].iloc[0] for ranking in alone]
+    for feature in NAMES:
+        assert by_feature.loc[feature, "top_k_share"] == pytest.approx(firsts.count(feature) / 3)
+        ranks = [ranking.set_index("feature").loc[feature, "rank"] for ranking in alone]
+        assert by_feature.loc[feature, "median_rank"] == np.median(ranks)
+    assert by_feature.loc["F0final_sma_range", "lld_family"] == "pitch"
+    assert pooled.attrs == {"attention_level": "feature", "n_models": 3, "top_k": 1}
+    with pytest.raises(ValueError, match="empty list"):
+        shared_features([], X, NAMES)
+
+
+def test_pool_rankings_per_group_and_refuses_different_features(toy):
+    X, y = toy
+    groups = np.repeat(["de", "en"], 30)
+    models = [SelectiveClassifier(uses=uses).fit(X, y) for uses in ((1,), (2,))]
+    pooled = shared_features(models, X, NAMES, by=groups, top_k=2)
+    assert pooled.columns[0] == "group" and len(pooled) == 2 * len(NAMES)
+    assert pooled.groupby("group")["rank"].apply(list).tolist() == [[1, 2, 3, 4, 5]] * 2
+    np.testing.assert_allclose(pooled.groupby("group")["weight"].sum(), 1.0)
+    one = shared_features(models[0], X, NAMES)
+    with pytest.raises(ValueError, match="not rank the same features"):
+        pool_rankings([one, one.iloc[:3]])
+    steps = one.copy()
+    steps.attrs["attention_level"] = "step"
+    with pytest.raises(ValueError, match="weight different things"):
+        pool_rankings([one, steps])
+    with pytest.raises(ValueError, match="top_k must be a positive int"):
+        pool_rankings([one, one], top_k=0)
+
+
+@pytest.mark.parametrize("n_features", [1, 4, 7])
+def test_expected_jaccard_is_the_mean_over_all_pairs_of_top_sets(n_features):
+    from itertools import combinations
+
+    for k in range(1, n_features + 1):
+        subsets = [set(s) for s in combinations(range(n_features), k)]
+        exact = np.mean([len(a & b) / len(a | b) for a in subsets for b in subsets])
+        assert expected_jaccard(k, n_features) == pytest.approx(exact, rel=1e-12)
+    assert expected_jaccard(n_features, n_features) == 1.0
+
+
+def test_expected_jaccard_of_large_sets_matches_sampling():
+    rng = np.random.default_rng(0)
+    draws = [rng.permutation(1582)[:50] for _ in range(4001)]
+    sampled = np.mean([len(np.intersect1d(a, b)) / len(np.union1d(a, b))
+                       for a, b in zip(draws[:-1], draws[1:])])
+    assert expected_jaccard(50, 1582) == pytest.approx(sampled, rel=0.05)
+    with pytest.raises(ValueError, match="k must be in"):
+        expected_jaccard(0, 10)
+    with pytest.raises(TypeError, match="must be ints"):
+        expected_jaccard(2.5, 10)
+
+
+def test_topk_stability_counts_pairwise_jaccard_next_to_chance(toy):
+    X, y = toy
+    same = [shared_features(SelectiveClassifier(uses=(1, 3)).fit(X, y), X, NAMES)] * 3
+    table = topk_stability(same, ks=(1, 2))
+    assert table["k"].tolist() == [1, 2] and (table["n_models"] == 3).all()
+    assert (table["jaccard"] == 1.0).all() and table["in_all"].tolist() == [1, 2]
+    assert table["chance"].tolist() == [expected_jaccard(1, 5), expected_jaccard(2, 5)]
+
+    def ranking(order):
+        return pd.DataFrame({"feature": order, "weight": [0.4, 0.3, 0.2, 0.1],
+                             "rank": [1, 2, 3, 4]})
+
+    rankings = [ranking(["a", "b", "c", "d"]), ranking(["b", "c", "a", "d"]),
+                ranking(["d", "a", "b", "c"])]
+    row = topk_stability(rankings, ks=(2,)).iloc[0]
+    # pairs {a,b}-{b,c}: 1/3, {a,b}-{d,a}: 1/3, {b,c}-{d,a}: 0
+    assert row["jaccard"] == pytest.approx(2 / 9)
+    assert (row["jaccard_min"], row["jaccard_max"], row["in_all"]) == (0.0, 1 / 3, 0)
+    tidy = [r.assign(group="de") for r in rankings]
+    assert topk_stability(tidy, ks=(2,))["group"].tolist() == ["de"]
+    with pytest.raises(ValueError, match="at least two models"):
+        topk_stability(rankings[:1])
+    with pytest.raises(ValueError, match="every k must be in"):
+        topk_stability(rankings, ks=(5,))
 
 
 def test_family_weights_sum_mean_and_relative():

@@ -4,16 +4,24 @@ make_emotional_speech ties emotion to pitch in every language (the shared cue) a
 more cue in each language (qaa loudness, qab spectral tilt, qac voice quality): the truth
 that real corpora lack. The attention of a default model trained on all languages must rank
 pitch first, and a language's own (monolingual) default model must attend to its specific
-cue more than its share and more than the other languages' models do. Every seed 0-4, on
-eGeMAPSv02 (88 functionals) and on IS10 (1582, read 99 per LSTM step), with attention
-averaged over three initialisations; no estimator parameter is pinned but random_state.
-Cases the defaults do not meet yet are strict expected failures (KNOWN_FAILURES).
+cue more than its share and more than the other languages' models do: two checks per
+synthetic corpus, on eGeMAPSv02 (88 functionals) and on IS10 (1582, read 99 per LSTM step),
+with attention averaged over three initialisations; no estimator parameter is pinned but
+random_state.
+
+Either check misses now and then (a case turns on three small networks), so the suite checks
+a rate, not every case: the share of cases met on the scored seeds 0-4 must not fall below
+what the development seeds 5-24 measured at the defaults (see ``MIN_CASES_MET``).
 """
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from joblib import Parallel, delayed
+from scipy import stats
 
 from sklearn_msfl.datasets import CUE_FAMILIES, make_emotional_speech
 from sklearn_msfl.explain import (
@@ -28,7 +36,6 @@ from sklearn_msfl.features import OpenSmileTransformer
 from sklearn_msfl.msfl import MultitaskSERClassifier
 
 pytestmark = [
-    pytest.mark.slow,
     # loky replaces a worker whose memory grew by more than 300 MB (importing torch does)
     # after its first task, and says so; the results are complete.
     pytest.mark.filterwarnings("ignore:A worker stopped while some jobs:UserWarning"),
@@ -58,28 +65,30 @@ N_INITIALISATIONS = 3
 MIN_FAMILY_SPEARMAN = 0.6
 
 
-# Measured at the defaults (this file, within-step scores scaled by the step's feature count
-# k): the cases below do not meet the ground truth yet. They stay in the suite as strict
-# expected failures, so that a change that fixes one of them fails loudly until the entry is
-# removed.
-KNOWN_FAILURES = {
-    # multilingual: pitch ranks first but its features are not most of the top 5
-    ("multilingual", "eGeMAPSv02", 3): "pitch first (1.53, mfcc 1.50), not most of the top 5",
-    ("multilingual", "IS10", 2): "pitch first (2.35), one of the top 5 (voicing, jitter, loudness)",
-    # monolingual: the tilt language's own cue (mfcc/spectral) vs the loudness language's
-    # model, which weights IS10's level-dependent mfcc[0] and logMelFreqBand too
-    ("monolingual", "IS10", 3): "qab's tilt 1.12, the loudness language's model 1.15",
-}
-
-
-def cases(test: str) -> list:
-    """(feature set, seed) parameters, the known failures marked as strict xfails."""
-    return [
-        pytest.param(feature_set, seed, id=f"{feature_set}-seed{seed}", marks=(
-            [pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[test, feature_set, seed])]
-            if (test, feature_set, seed) in KNOWN_FAILURES else []))
-        for feature_set in FEATURE_SETS for seed in SEEDS
-    ]
+# The rate at the defaults, measured on the development seeds 5-24 (never the scored
+# seeds) by benchmarks/explanation_dev.py: the candidate "k", the network's default since
+# round 2 (within-step scores scaled by the step's feature count, with their value term),
+# met 65 of its 80 cases, 32 of 40 on eGeMAPSv02 and 33 of 40 on IS10
+# (benchmarks/results/explanation_dev_round3.md and explanation_dev_summary.md;
+# test_dev_rate_is_the_committed_one checks these numbers against those files). A network
+# default changed since then needs a new development run before this bar means anything.
+DEV_CASES_MET, DEV_CASES = 65, 80
+CONFIDENCE = 0.95
+# One-sided 95% Clopper-Pearson lower bound of the per-case rate: 0.726 (the point estimate
+# is 0.81).
+RATE_LOWER_BOUND = float(
+    stats.beta.ppf(1 - CONFIDENCE, DEV_CASES_MET, DEV_CASES - DEV_CASES_MET + 1))
+N_SCORED = 2 * len(SEEDS) * len(FEATURE_SETS)
+# The bar: at least MIN_CASES_MET of the 20 scored cases, the smallest m with
+# P(X <= m) >= 5% for X ~ Binomial(20, bound): 11. So the test fails (X <= 10) with
+# probability under 5% when the rate is at the bound: the false-alarm probability,
+# FALSE_ALARM = P(X <= 10) = 0.026, and 0.002 at the point estimate 0.81. Cases of one
+# corpus share its signals, yet the development cases vary less than independent ones
+# would (every seed met 2 to 4 of its 4; 5 seeds resampled from them fall below 11 with
+# probability 0.0003). A regression to a rate of 0.5 fails with probability 0.59, to 0.4
+# with 0.87.
+MIN_CASES_MET = int(stats.binom.ppf(1 - CONFIDENCE, N_SCORED, RATE_LOWER_BOUND))
+FALSE_ALARM = float(stats.binom.cdf(MIN_CASES_MET - 1, N_SCORED, RATE_LOWER_BOUND))
 
 
 def default_model(seed: int, initialisation: int) -> MultitaskSERClassifier:
@@ -133,31 +142,6 @@ def explain_one(task: str, initialisation: int, seed: int, features, labels):
     return None, monolingual_rankings(model, features, targets, labels["language"])
 
 
-@pytest.fixture(scope="module")
-def explained(synthetic):
-    """(feature set, seed) -> {task: (fitted models, rankings)} for both explanations.
-
-    The 2 x 3 fits of a case run two at a time: one torch thread each (the
-    estimator's default), so that the file keeps to its CI budget on two cores.
-    """
-    results = {}
-
-    def get(feature_set, seed):
-        if (feature_set, seed) not in results:
-            features, labels = synthetic(feature_set, seed)
-            jobs = [(task, i) for task in ("multilingual", "monolingual")
-                    for i in range(N_INITIALISATIONS)]
-            outputs = Parallel(n_jobs=2)(
-                delayed(explain_one)(task, i, seed, features, labels) for task, i in jobs)
-            results[feature_set, seed] = {
-                task: tuple(zip(*[out for (name, _), out in zip(jobs, outputs) if name == task]))
-                for task in ("multilingual", "monolingual")
-            }
-        return results[feature_set, seed]
-
-    return get
-
-
 def shared_cue_failure(rankings) -> str | None:
     """Why multilingual rankings miss the shared cue (pitch first, well over its share,
     most of the top 5 features), or None. benchmarks/explanation_dev.py uses it too."""
@@ -189,29 +173,70 @@ def own_cue_failure(rankings) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("feature_set, seed", cases("multilingual"))
-def test_top_shared_family_is_the_cue_all_languages_share(feature_set, seed, explained):
-    _, rankings = explained(feature_set, seed)["multilingual"]
-    failure = shared_cue_failure(rankings)
-    assert failure is None, failure
+def case_failures(parallel, feature_set, seed, synthetic) -> dict:
+    """Both checks of one corpus and feature set: check -> why it failed, or None.
+
+    Its 2 x 3 fits run two at a time in ``parallel``, one torch thread each (the
+    estimator's default), so that the file keeps to its budget on two cores.
+    """
+    features, labels = synthetic(feature_set, seed)
+    jobs = [(task, i) for task in ("multilingual", "monolingual")
+            for i in range(N_INITIALISATIONS)]
+    outputs = parallel(delayed(explain_one)(task, i, seed, features, labels) for task, i in jobs)
+    rankings = {task: [ranking for (name, _), (_, ranking) in zip(jobs, outputs) if name == task]
+                for task in ("multilingual", "monolingual")}
+    return {"shared cue": shared_cue_failure(rankings["multilingual"]),
+            "own cues": own_cue_failure(rankings["monolingual"])}
 
 
-@pytest.mark.parametrize("feature_set, seed", cases("monolingual"))
-def test_each_language_attends_to_its_own_cue(feature_set, seed, explained):
-    _, rankings = explained(feature_set, seed)["monolingual"]
-    failure = own_cue_failure(rankings)
-    assert failure is None, failure
+def test_dev_rate_is_the_committed_one():
+    """The bar's development numbers are those of the committed reports, for the default."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "explanation_dev_summary.py"
+    spec = importlib.util.spec_from_file_location("explanation_dev_summary", path)
+    summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summary)
+    cases = summary.dev_cases()
+    default = cases[cases["candidate"] == "k"]
+    assert sorted(default["seed"].unique()) == list(range(5, 25))
+    assert (default["n_met"].sum(), 2 * len(default)) == (DEV_CASES_MET, DEV_CASES)
+    assert round(RATE_LOWER_BOUND, 3) == 0.726
+    assert (N_SCORED, MIN_CASES_MET, round(FALSE_ALARM, 3)) == (20, 11, 0.026)
 
 
+@pytest.mark.slow
+def test_ground_truth_rate_is_not_below_the_development_bound(synthetic):
+    """At least MIN_CASES_MET of the 20 scored cases (seeds 0-4, both feature sets) are met.
+
+    Corpora are scored in a fixed order and scoring stops once the verdict is settled
+    (enough cases met, or too few left to reach the bar): the verdict is that of all 20.
+    """
+    order = [(feature_set, seed) for seed in SEEDS for feature_set in FEATURE_SETS]
+    outcomes, n_met = {}, 0
+    with Parallel(n_jobs=2) as parallel:
+        for i, (feature_set, seed) in enumerate(order):
+            failures = case_failures(parallel, feature_set, seed, synthetic)
+            outcomes[feature_set, seed] = failures
+            n_met += sum(failure is None for failure in failures.values())
+            left = 2 * (len(order) - i - 1)
+            if n_met >= MIN_CASES_MET or n_met + left < MIN_CASES_MET:
+                break
+    report = "\n".join(f"{feature_set} seed {seed} {check}: {failure or 'met'}"
+                       for (feature_set, seed), failures in outcomes.items()
+                       for check, failure in failures.items())
+    print(f"{n_met} met of the first {2 * len(outcomes)} cases:\n{report}")
+    assert n_met >= MIN_CASES_MET, (
+        f"{n_met} of the {N_SCORED} cases met; the development rate's lower bound "
+        f"{RATE_LOWER_BOUND:.3f} implies at least {MIN_CASES_MET} (false-alarm probability "
+        f"{FALSE_ALARM:.3f}):\n{report}")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("feature_set", FEATURE_SETS)
-def test_attention_agrees_with_permutation_importance_over_families(
-    feature_set, synthetic, explained
-):
+def test_attention_agrees_with_permutation_importance_over_families(feature_set, synthetic):
     features, labels = synthetic(feature_set, SEEDS[0])
-    (model, *_), _ = explained(feature_set, SEEDS[0])["multilingual"]
-    table = compare_with_permutation(
-        model, features, labels[["emotion", "language"]], n_repeats=3, random_state=0
-    )
+    targets = labels[["emotion", "language"]]
+    model = default_model(SEEDS[0], 0).fit(features, targets)
+    table = compare_with_permutation(model, features, targets, n_repeats=3, random_state=0)
     assert table["n_features"].sum() == features.shape[1]
     np.testing.assert_allclose(table["attention"].sum(), 1.0)
     assert table.attrs["spearman"] >= MIN_FAMILY_SPEARMAN, table
@@ -225,6 +250,7 @@ def test_attention_agrees_with_permutation_importance_over_families(
     assert np.median(shuffled) < MIN_FAMILY_SPEARMAN
 
 
+@pytest.mark.slow
 def test_rankings_and_overlaps_are_deterministic(synthetic):
     features, labels = synthetic(FEATURE_SETS[0], SEEDS[0])
     targets, languages = labels[["emotion", "language"]], labels["language"]
@@ -239,6 +265,7 @@ def test_rankings_and_overlaps_are_deterministic(synthetic):
     assert list(runs[0][0]["feature"]) != list(features.columns)  # a real ranking
 
 
+@pytest.mark.slow
 @pytest.mark.corpora
 def test_default_attention_on_a_real_corpus_weights_every_is10_feature(corpora_dir, tmp_path):
     from sklearn_msfl.corpora import load_corpora

@@ -104,6 +104,21 @@ def test_constant_feature_stays_finite_and_names_drop_the_group_column():
     assert scaler.get_feature_names_out().tolist() == ["f0", "f1", "f2", "constant"]
 
 
+def test_feature_names_out_pass_input_names_through():
+    X = corpus_frame(np.random.default_rng(7), {"a": 0, "b": 1})
+    scaler = GroupStandardScaler().fit(X)
+    # A pipeline passes the names of the step before, the group column among them.
+    assert scaler.get_feature_names_out(X.columns).tolist() == ["f0", "f1", "f2"]
+    with pytest.raises(ValueError, match="do not match"):
+        scaler.get_feature_names_out(["corpus", "f0", "f2", "f1"])
+    # Fitted on an array, it names its output after the names it is given.
+    anonymous = GroupStandardScaler(group_column=None).fit(X[["f0", "f1"]].to_numpy())
+    assert anonymous.get_feature_names_out().tolist() == ["x0", "x1"]
+    assert anonymous.get_feature_names_out(["loud", "pitch"]).tolist() == ["loud", "pitch"]
+    with pytest.raises(ValueError, match="do not match"):
+        anonymous.get_feature_names_out(["loud"])
+
+
 def test_corpus_normalisation_lets_a_classifier_transfer_to_a_shifted_corpus():
     # The class is the sign of f0 around each corpus' own mean; corpus c is shifted far
     # away. Without per-corpus statistics a classifier trained on a and b sees only one

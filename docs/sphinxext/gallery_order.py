@@ -7,6 +7,7 @@ ORDER = (
     "plot_network_diagram.py",
     "plot_msfl_pipeline.py",
     "plot_shared_features.py",
+    "plot_language_overlap.py",
     "demo.py",
 )
 

@@ -136,18 +136,19 @@ def _cmd_evaluate(args) -> int:
 
 
 def _model_inputs(args, model):
-    """``(final estimator, X, row names)`` for predict/explain from audio or a feature file."""
-    import numpy as np
+    """``(model part, its input, feature names, row names, meta)`` for predict and explain.
+
+    From audio the whole model reads the files. From a feature file, the steps after the
+    model's last feature extractor read the file's columns (see :func:`_feature_file_input`).
+    """
     from sklearn.pipeline import Pipeline
 
     from ..features import OpenSmileTransformer
 
-    is_pipeline = isinstance(model, Pipeline)
-    final = model[-1] if is_pipeline else model
     if bool(args.inputs) == bool(args.features):
         raise _UsageError("give audio files/folders or --features FILE (not both)")
     if args.inputs:
-        if not is_pipeline:
+        if not isinstance(model, Pipeline):
             raise _CommandError(
                 "this model was trained on a feature file without a known openSMILE set; "
                 "predict from a feature file (--features) instead"
@@ -158,28 +159,89 @@ def _model_inputs(args, model):
                                 cache=getattr(args, "cache", None), verbose=False if args.quiet else "auto",
                                 on_error=getattr(args, "on_error", "raise"))
         files = _audio_files(args.inputs)
-        head = model[:-1]
-        return final, head.transform(files), files, head.get_feature_names_out().tolist(), None
+        return model, files, None, files, None
     table = _read_table(args.features)
     if getattr(args, "labels", None):
         table = _merge_labels(table, args.labels)
-    names = None
-    if is_pipeline:
-        names = model[:-1].get_feature_names_out().tolist()
-    elif getattr(final, "feature_names_in_", None) is not None:
-        names = final.feature_names_in_.tolist()
-    X = np.asarray(table.X, dtype=np.float64)
-    if names is not None:
-        missing = [name for name in names if name not in table.names]
-        if missing:
-            raise _CommandError(
-                f"{args.features} lacks {len(missing)} of the model's features, e.g. {missing[0]!r}"
-            )
-        position = {name: i for i, name in enumerate(table.names)}
-        X = X[:, [position[name] for name in names]]
+    part, X, names = _feature_file_input(model, table, args.features)
     rows = (table.meta["file"].astype(str).tolist() if "file" in table.meta.columns
             else [str(i) for i in range(len(X))])
-    return final, X, rows, names or list(table.names), table.meta
+    return part, X, names, rows, table.meta
+
+
+def _feature_file_input(model, table, path):
+    """The part of ``model`` after its last feature extractor, and its input from ``table``.
+
+    That part reads the columns that the extractor names (or that its first step saw in
+    fit), in that order. It gets them as a DataFrame, with the meta columns that a step
+    groups rows by (a corpus normalisation's ``group_column``), when its first step was
+    fitted on one; else as an array, returned with the names of its columns.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from ..features import OpenSmileTransformer
+
+    steps = [step for _, step in model.steps[:-1]] if isinstance(model, Pipeline) else []
+    extractors = [i for i, step in enumerate(steps) if isinstance(step, OpenSmileTransformer)]
+    start = extractors[-1] + 1 if extractors else 0
+    part = model[start:] if start < len(steps) else (model[-1] if steps else model)
+    first = part[0] if isinstance(part, Pipeline) else part
+    wanted = (model[:start].get_feature_names_out() if extractors
+              else getattr(first, "feature_names_in_", None))
+    X, names = np.asarray(table.X, dtype=np.float64), list(table.names)
+    if wanted is not None:
+        missing = [name for name in wanted if name not in names]
+        if missing:
+            raise _CommandError(
+                f"{path} lacks {len(missing)} of the model's features, e.g. {missing[0]!r}"
+            )
+        position = {name: i for i, name in enumerate(names)}
+        X, names = X[:, [position[name] for name in wanted]], [str(name) for name in wanted]
+    groups = {getattr(step, "group_column", None) for step in steps[start:]} & set(table.meta)
+    if getattr(first, "feature_names_in_", None) is None and not groups:
+        return part, X, names
+    frame = pd.DataFrame(X, columns=names)
+    for column in sorted(groups):
+        frame[column] = table.meta[column].astype(str).to_numpy()
+    return part, frame, None
+
+
+def _final_and_input(part, X):
+    """The final estimator of ``part`` and ``X`` through the steps before it."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(part, Pipeline):
+        return part[-1], part[:-1].transform(X)
+    return part, X
+
+
+def _after_extraction(part, X, names):
+    """From audio: the part of ``part`` after its last feature extractor, the features it
+    reads and their names (from a feature file, the arguments unchanged)."""
+    from sklearn.pipeline import Pipeline
+
+    from ..features import OpenSmileTransformer
+
+    if not isinstance(part, Pipeline):
+        return part, X, names
+    extractors = [i for i, (_, step) in enumerate(part.steps[:-1])
+                  if isinstance(step, OpenSmileTransformer)]
+    if not extractors:
+        return part, X, names
+    head = part[: extractors[-1] + 1]
+    return part[extractors[-1] + 1 :], head.transform(X), head.get_feature_names_out().tolist()
+
+
+def _numeric(X):
+    """The numeric columns of ``X`` as floats (a frame may carry group columns)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        X = X.select_dtypes("number")
+    return np.asarray(X, dtype=np.float64)
 
 
 def _finite_inputs(args, X, rows, meta, fate: str):
@@ -198,16 +260,18 @@ def _cmd_predict(args) -> int:
     """``msfl predict``: labels and probabilities as CSV or JSON."""
     import numpy as np
     import pandas as pd
+    from sklearn.utils import _safe_indexing
 
     from ..persistence import load_model
 
     output_format = args.format or (
         "json" if args.output and args.output.lower().endswith(".json") else "csv")
     model = load_model(_model_path(args.model), device=args.device)
-    final, X, rows, _, meta = _model_inputs(args, model)
-    good = _finite_inputs(args, X, rows, meta, "get empty labels")
+    part, X, _, rows, meta = _model_inputs(args, model)
+    final, X = _final_and_input(part, X)
+    good = _finite_inputs(args, _numeric(X), rows, meta, "get empty labels")
     results = {}
-    for task, (classes, p) in _task_probabilities(final, X[good]).items():
+    for task, (classes, p) in _task_probabilities(final, _safe_indexing(X, good)).items():
         full = np.full((len(X), len(classes)), np.nan)
         full[good] = p
         results[task] = (classes, full)
@@ -265,27 +329,47 @@ def _markdown(frame) -> str:
 
 
 def _cmd_explain(args) -> int:
-    """``msfl explain``: the top attended features (MSFs)."""
+    """``msfl explain``: the top attended features (MSFs), pooled over several models."""
+    from sklearn.utils import _safe_indexing
+
     from ..persistence import load_model
 
     try:
-        from ..explain import shared_features
+        from ..explain import pool_rankings, shared_features, topk_stability
     except ImportError as error:
         raise _CommandError(f"explanations are not available here ({error})") from error
     if args.top < 1:
         raise _UsageError(f"--top must be positive, got {args.top}")
-    model = load_model(_model_path(args.model), device=args.device)
-    final, X, rows, names, meta = _model_inputs(args, model)
-    by = None
-    if args.by is not None:
-        if meta is None or args.by not in meta.columns:
-            raise _CommandError(f"--by {args.by}: no such column in the feature file")
-        by = meta[args.by].astype(str).to_numpy()
-    good = _finite_inputs(args, X, rows, meta, "are left out")
-    ranking = shared_features(final, X[good], feature_names=names,
-                              by=None if by is None else by[good])
-    columns = [c for c in ("group", "rank", "feature", "weight", "lld_family",
-                           "functional_family") if c in ranking.columns]
+    rankings = []
+    for path in [args.model, *args.more_models]:
+        model = load_model(_model_path(path), device=args.device)
+        part, X, names, rows, meta = _model_inputs(args, model)
+        part, X, names = _after_extraction(part, X, names)
+        by = _groups_by(args, meta)
+        good = _finite_inputs(args, _numeric(X), rows, meta, "are left out")
+        rankings.append(shared_features(part, _safe_indexing(X, good), feature_names=names,
+                                        by=None if by is None else by[good]))
+    ranking = rankings[0] if len(rankings) == 1 else pool_rankings(rankings, top_k=args.top)
+    columns = [c for c in ("group", "rank", "feature", "weight", "weight_sd", "top_k_share",
+                           "lld_family", "functional_family") if c in ranking.columns]
     top = ranking[ranking["rank"] <= args.top][columns]
-    _emit(args, top.to_csv(index=False) if args.format == "csv" else _markdown(top))
+    if args.format == "csv":
+        _emit(args, top.to_csv(index=False))
+        return EXIT_OK
+    text = _markdown(top)
+    if len(rankings) > 1:
+        ks = [k for k in (10, 50) if k <= rankings[0]["feature"].nunique()]
+        text += (f"\nAgreement of the {len(rankings)} models' top-k sets (Jaccard over pairs; "
+                 f"chance: two random top-k sets):\n\n"
+                 + _markdown(topk_stability(rankings, ks=ks)))
+    _emit(args, text)
     return EXIT_OK
+
+
+def _groups_by(args, meta):
+    """The ``--by`` column of the feature or labels file, or None."""
+    if args.by is None:
+        return None
+    if meta is None or args.by not in meta.columns:
+        raise _CommandError(f"--by {args.by}: no such column in the feature file")
+    return meta[args.by].astype(str).to_numpy()

@@ -247,12 +247,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="the multilingual shared features (MSFs) a model attends to",
         description=_wrap("Rank the input features by the model's attention weight averaged over "
                     "utterances (sklearn_msfl.explain.shared_features) and print the top ones."),
-        epilog=f"examples:\n  msfl explain model.msfl --features features.csv --top 20\n"
-               f"  msfl explain model.msfl --features features.csv --by language\n\n"
+        epilog=f"several models (seeds, folds): the ranking pools them (mean weight, its\n"
+               f"standard deviation weight_sd, the share of models with the feature in\n"
+               f"their top K, top_k_share) and the markdown output adds the Jaccard overlap\n"
+               f"of their top-10 and top-50 sets next to its chance level.\n\n"
+               f"examples:\n  msfl explain model.msfl --features features.csv --top 20\n"
+               f"  msfl explain model.msfl --features features.csv --by language\n"
+               f"  msfl explain seed0.msfl --model seed1.msfl --model seed2.msfl "
+               f"--features features.csv\n\n"
                f"{EXIT_STATUS_HELP}",
     )
     explain.add_argument("model", metavar="MODEL", help="a model file from 'msfl train'")
     explain.add_argument("inputs", nargs="*", metavar="AUDIO", help="audio files or folders")
+    explain.add_argument("--model", action="append", default=[], dest="more_models",
+                         metavar="FILE", help="another model file to pool with MODEL "
+                                              "(repeatable: seeds, folds)")
     explain.add_argument("--features", default=None, metavar="FILE",
                          help="explain on the rows of a feature file instead of audio")
     explain.add_argument("--labels", default=None, metavar="FILE",

@@ -19,18 +19,42 @@ GROUP = "group"
 """Name of the column that holds the group label (language, emotion, ...) in tidy rankings."""
 
 
+def _column_names(X):
+    columns = getattr(X, "columns", None)
+    return None if columns is None else np.asarray(columns, dtype=object)
+
+
+def _names_out(step, Xt, names_in):
+    """Names of ``step``'s output ``Xt``: its frame's columns, else the step's own, else None."""
+    names = _column_names(Xt)
+    if names is None and hasattr(step, "get_feature_names_out"):
+        try:
+            names = step.get_feature_names_out(names_in)
+        except (AttributeError, ValueError, TypeError):
+            # The step cannot name its output from these input names.
+            names = None
+    if names is not None and len(names) != np.shape(Xt)[-1]:
+        return None
+    return names
+
+
 def _split_pipeline(estimator, X):
-    """Return the attention model, ``X`` as that model sees it, and the pipeline's names."""
+    """Return the attention model, ``X`` as that model sees it, and the names of its columns.
+
+    The names follow ``X`` through the steps one at a time: a step whose output is a
+    DataFrame names its columns, any other step names them with
+    ``get_feature_names_out`` of the names that reached it. A step without names (a
+    FunctionTransformer that returns an array) leaves them unknown (None).
+    """
     if not isinstance(estimator, Pipeline):
         return estimator, X, None
-    head = estimator[:-1]
-    Xt = head.transform(X)
-    try:
-        names = head.get_feature_names_out()
-    except (AttributeError, ValueError, TypeError):
-        # A preceding step without get_feature_names_out: fall back to the model's.
-        names = None
-    return estimator[-1], Xt, names
+    names = _column_names(X)
+    for _, step in estimator.steps[:-1]:
+        if step is None or step == "passthrough":
+            continue
+        X = step.transform(X)
+        names = _names_out(step, X, names)
+    return estimator[-1], X, names
 
 
 def _resolve_names(model, n_features, feature_names, pipeline_names):
@@ -140,7 +164,7 @@ def _rank_attention(weights, names, by=None, step_size=None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
+def shared_features(estimator, X, feature_names=None, by=None, top_k=10) -> pd.DataFrame:
     """Rank input features by their attention weight averaged over utterances.
 
     The features ranked first are the multilingual shared features (MSFs): those
@@ -148,20 +172,26 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    estimator : fitted estimator or Pipeline
+    estimator : fitted estimator or Pipeline, or a list of them
         A fitted :class:`~sklearn_msfl.MultitaskSERClassifier` (anything with
         ``attention_weights(X)``), or a fitted Pipeline ending in one, in which
-        case ``X`` is transformed by the preceding steps first.
+        case ``X`` is transformed by the preceding steps first. A list of fitted
+        models (seeds, folds, ensemble members) ranks every one on ``X`` and pools
+        their rankings with :func:`pool_rankings`, which says how stable each rank is.
     X : array-like, DataFrame or list of signals
         Input of ``estimator`` (signals for a pipeline that extracts features).
     feature_names : sequence of str, default=None
         Names of the model's input features. When None, taken from the
-        pipeline's ``pipeline[:-1].get_feature_names_out()``, else from the
-        model's ``feature_names_in_``, else ``x0, x1, ...``. Names given here
-        take precedence.
+        pipeline: followed through its steps from the columns of ``X`` (a
+        DataFrame's columns name a step's output, else the step's
+        ``get_feature_names_out``), else from the model's ``feature_names_in_``,
+        else ``x0, x1, ...``. Names given here take precedence.
     by : array-like of shape (n_samples,), default=None
         Group label of each utterance (language, emotion, ...). When given,
         every group gets its own ranking from the mean over its utterances.
+    top_k : int, default=10
+        With a list of models: the size of the top sets whose membership
+        ``top_k_share`` counts. Ignored for one model.
 
     Returns
     -------
@@ -171,7 +201,9 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
         attended) and the :func:`feature_families` columns ``lld``,
         ``lld_family``, ``functional``, ``functional_family``, ``is_delta``;
         with ``by``, a leading ``group`` column. Weights of one group sum to 1.
-        ``attrs["attention_level"]`` says what was ranked.
+        ``attrs["attention_level"]`` says what was ranked. With a list of models,
+        the pooled ranking of :func:`pool_rankings` (``weight`` is the mean over
+        the models, with ``weight_sd``, ``median_rank`` and ``top_k_share``).
 
     Warns
     -----
@@ -201,6 +233,11 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
     1  pcm_loudness_sma_amean     0.2     2
     2       mfcc_sma[1]_amean     0.1     3
     """
+    if isinstance(estimator, (list, tuple)):
+        if not estimator:
+            raise ValueError("estimator is an empty list; pass fitted models to rank.")
+        rankings = [shared_features(model, X, feature_names, by) for model in estimator]
+        return pool_rankings(rankings, top_k=top_k)
     model, Xt, pipeline_names = _split_pipeline(estimator, X)
     level = _attention_level(model)
     if level is None:
@@ -224,6 +261,84 @@ def shared_features(estimator, X, feature_names=None, by=None) -> pd.DataFrame:
     ranking = _rank_attention(weights, names, by, step_size)
     ranking.attrs["attention_level"] = level
     return ranking
+
+
+_POOLED = ["weight", "rank", "weight_sd", "median_rank", "top_k_share"]
+
+
+def pool_rankings(rankings, top_k=10) -> pd.DataFrame:
+    """Pool the rankings of several models and say how stable each rank is.
+
+    Models fitted with different seeds, on different folds, or the members of an
+    ensemble rank the same features differently; the pooled ranking orders the
+    features by their mean weight and tells how much the models agree on each.
+
+    Parameters
+    ----------
+    rankings : sequence of DataFrame
+        One ranking per model, from :func:`shared_features` (all with a ``group``
+        column from ``by``, or none), over the same features.
+    top_k : int, default=10
+        Size of every model's top set counted by ``top_k_share``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature (per group), sorted by descending ``weight``, with
+        columns ``feature``, ``weight`` (mean over the models of their weights;
+        still sums to 1), ``rank`` (of that mean), ``weight_sd`` (standard
+        deviation over the models, NaN for one), ``median_rank`` (median of the
+        models' ranks), ``top_k_share`` (share of the models that rank the feature
+        within their top ``top_k``) and the other columns of the first ranking
+        (families). ``attrs`` holds ``attention_level``, ``n_models`` and ``top_k``.
+
+    See Also
+    --------
+    topk_stability : Overlap of the models' top sets, next to its chance level.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_msfl.explain import pool_rankings
+    >>> seed0 = pd.DataFrame({"feature": ["f0", "f1", "f2"], "weight": [.5, .3, .2],
+    ...                       "rank": [1, 2, 3]})
+    >>> seed1 = pd.DataFrame({"feature": ["f1", "f0", "f2"], "weight": [.6, .3, .1],
+    ...                       "rank": [1, 2, 3]})
+    >>> pool_rankings([seed0, seed1], top_k=1)[["feature", "weight", "rank", "top_k_share"]]
+      feature  weight  rank  top_k_share
+    0      f1    0.45     1          0.5
+    1      f0    0.40     2          0.5
+    2      f2    0.15     3          0.0
+    """
+    rankings = list(rankings)
+    if not rankings:
+        raise ValueError("rankings is empty; pass one ranking per model.")
+    if not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise ValueError(f"top_k must be a positive int, got {top_k!r}.")
+    keys = [GROUP, "feature"] if GROUP in rankings[0] else ["feature"]
+    levels = {ranking.attrs.get("attention_level", "feature") for ranking in rankings}
+    if len(levels) > 1:
+        raise ValueError(f"the models weight different things ({sorted(map(str, levels))}).")
+    rows = [set(map(tuple, ranking[keys].to_numpy())) for ranking in rankings]
+    if any(row != rows[0] for row in rows[1:]):
+        raise ValueError("the rankings do not rank the same features (and groups).")
+    tidy = pd.concat([ranking[keys + ["weight", "rank"]] for ranking in rankings])
+    pooled = tidy.groupby(keys, sort=False).agg(
+        weight=("weight", "mean"),
+        weight_sd=("weight", "std"),
+        median_rank=("rank", "median"),
+        top_k_share=("rank", lambda ranks: float(np.mean(ranks <= top_k))),
+    ).reset_index()
+    groups = keys[:-1]
+    pooled = pooled.sort_values([*groups, "weight"], ascending=[True] * len(groups) + [False],
+                                kind="stable", ignore_index=True)
+    pooled["rank"] = (pooled.groupby(groups, sort=False).cumcount() + 1 if groups
+                      else np.arange(1, len(pooled) + 1))
+    described = rankings[0].drop(columns=["weight", "rank"])
+    pooled = pooled.merge(described, on=keys, how="left")
+    pooled = pooled[keys + _POOLED + [c for c in described if c not in keys]]
+    pooled.attrs.update(attention_level=levels.pop(), n_models=len(rankings), top_k=top_k)
+    return pooled
 
 
 def _final_step(estimator):
