@@ -18,9 +18,10 @@ Examples
 (True, 'IS10')
 """
 
-from ._extraction import AudioError, AudioWarning
+from ._extraction import MIN_DURATION_SECONDS, AudioError, AudioWarning
 
-__all__ = ["AudioError", "AudioWarning", "OpenSmileTransformer", "extract_table"]
+__all__ = ["AudioError", "AudioWarning", "MIN_DURATION_SECONDS", "OpenSmileTransformer",
+           "extract_table"]
 
 
 def __getattr__(name):
