@@ -25,10 +25,10 @@ __all__ = ["AudioError", "AudioWarning", "MIN_DURATION_SECONDS", "OpenSmileTrans
 
 
 def __getattr__(name):
-    if name == "OpenSmileTransformer":
-        from ._transformer import OpenSmileTransformer
+    if name in ("OpenSmileTransformer", "extract_table"):
+        from . import _transformer
 
-        return OpenSmileTransformer
+        return getattr(_transformer, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
