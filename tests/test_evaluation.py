@@ -22,6 +22,7 @@ from sklearn_msfl.evaluation import (
     _evaluate,
     evaluate,
 )
+from sklearn_msfl.evaluation import _evaluate
 from sklearn_msfl.evaluation._evaluate import _check_inner_cv
 
 # Tests that split by utterance on purpose (hand-made folds, KFold) need no warning each.
@@ -767,7 +768,7 @@ def test_progress_names_the_running_estimator_and_fold(monkeypatch):
 
 
 def test_parallel_progress_counts_the_fits_done_per_estimator(monkeypatch):
-    monkeypatch.setattr(evaluation, "tqdm", RecordingBar)
+    monkeypatch.setattr(_evaluate, "tqdm", RecordingBar)
     EVENTS.clear()
     X = np.column_stack([np.zeros(12), np.arange(12)])
     with joblib.parallel_config(backend="threading"):
@@ -794,7 +795,7 @@ def synthetic_files(tmp_path_factory):
 @pytest.fixture
 def extracted(monkeypatch):
     """The files openSMILE is run on, in this process (threads included)."""
-    from sklearn_msfl import _extraction
+    from sklearn_msfl.features import _extraction
 
     files = []
     original = _extraction.extract_item
@@ -851,8 +852,8 @@ def test_feature_steps_that_get_the_input_are_found():
     nested = GridSearchCV(
         make_pipeline("passthrough", FeatureUnion([("a", a), ("b", b)]), DummyClassifier()),
         {"dummyclassifier__strategy": ["prior"]})
-    assert [step for step in evaluation._input_steps(nested) if step in (a, b)] == [a, b]
-    assert c in list(evaluation._input_steps(BaggingClassifier(make_pipeline(c, DummyClassifier()))))
+    assert [step for step in _evaluate._input_steps(nested) if step in (a, b)] == [a, b]
+    assert c in list(_evaluate._input_steps(BaggingClassifier(make_pipeline(c, DummyClassifier()))))
     # A feature step behind another step does not get evaluate's X.
     later = make_pipeline(FunctionTransformer(), feature_step(), DummyClassifier())
-    assert not any(step is later[1] for step in evaluation._input_steps(later))
+    assert not any(step is later[1] for step in _evaluate._input_steps(later))
