@@ -1,7 +1,7 @@
 """Benchmark: wall time of a default MSFL fit under the library's torch thread rule.
 
 ``MultitaskSERClassifier(n_threads=None)`` trains and predicts on one torch thread (capped by
-the caller's limit, the caller's setting restored afterwards; ``sklearn_msfl/_threads.py``).
+the caller's limit, the caller's setting restored afterwards; ``sklearn_msfl/msfl/_threads.py``).
 This script checks that rule on the IS10 features of the five shared corpora (EmoDB, RAVDESS,
 URDU, SAVEE, CASIA; the four shared emotions; y = emotion and language):
 

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch import NeuralNet
 from skorch.exceptions import DeviceWarning
@@ -300,6 +301,44 @@ def test_clone_keeps_parameters_and_drops_fitted_state():
     copy = clone(clf)
     assert copy.get_params() == clf.get_params()
     assert not hasattr(copy, "net_")
+
+
+def output_library(name):
+    """The name of a transform_output container, skipping the test if it is not installed."""
+    pytest.importorskip(name)
+    return name
+
+
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+def test_global_transform_output_reaches_no_network(output):
+    # set_config(transform_output=...) makes transformers return frames, including a
+    # scaler inside the estimator; the network must still get a float32 array.
+    X, y, _ = make_data(n=40)
+    X = X.to_numpy()
+    clf = MultitaskSERClassifier(**FAST).fit(X, y)
+    pipeline = Pipeline([("scale", StandardScaler()), ("msfl", MultitaskSERClassifier(**FAST))])
+    expected = pipeline.fit(X, y).predict_proba(X)
+    with config_context(transform_output=output_library(output)):
+        np.testing.assert_array_equal(
+            MultitaskSERClassifier(**FAST).fit(X, y).predict_proba(X), clf.predict_proba(X)
+        )
+        np.testing.assert_array_equal(pipeline.fit(X, y).predict_proba(X), expected)
+        assert pipeline.predict(X).shape == (40,)
+        assert pipeline[-1].attention_weights(pipeline[0].transform(X)).shape == (40, 10)
+        assert list(pipeline[-1].predict_tasks(pipeline[0].transform(X)).columns) == [
+            "emotion", "language"]
+
+
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+def test_grid_search_under_global_transform_output(output):
+    X, y, _ = make_data(n=40)
+    pipeline = Pipeline([("scale", StandardScaler()),
+                         ("msfl", MultitaskSERClassifier(**dict(FAST, max_epochs=2)))])
+    with config_context(transform_output=output_library(output)):
+        search = GridSearchCV(pipeline, {"msfl__hidden_size": [4, 8]}, cv=2).fit(X, y)
+        assert set(search.cv_results_["param_msfl__hidden_size"]) == {4, 8}
+        assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+        assert search.predict(X).shape == (40,)
 
 
 def test_pickled_pipeline_predicts_identically():

@@ -521,7 +521,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
             np.iinfo(np.int32).max, size=int(self.n_ensemble)
         )
         device = _resolve_device(self.device)
-        scaler = StandardScaler().fit(X)
+        # The scaler returns arrays whatever set_config(transform_output=...) says: skorch
+        # would hand a DataFrame's columns to the network as keyword arguments.
+        scaler = StandardScaler().set_output(transform="default").fit(X)
         X_train = _standardise(scaler, X).astype(np.float32)
 
         main_index = task_names.index(main_task)
