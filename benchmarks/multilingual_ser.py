@@ -511,14 +511,14 @@ class RunCache:
             saved = pickle.load(file)
         if saved["fingerprint"] != fingerprint:
             return None
-        saved["run"].reused = True
-        return saved["run"]
+        return ModelRun(**{**saved["run"], "reused": True})
 
     def save(self, path: Path, fingerprint: str, run: ModelRun) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         with open(partial, "wb") as file:
-            pickle.dump({"fingerprint": fingerprint, "run": run}, file)
+            # the fields, not the class: a run saved by the script (__main__) loads anywhere
+            pickle.dump({"fingerprint": fingerprint, "run": vars(run)}, file)
         partial.replace(path)  # a run interrupted while saving leaves no half file
 
 
