@@ -667,9 +667,6 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         scheduler = self._lr_scheduler(len(Y))
         if scheduler is not None:
             callbacks.append(("lr_scheduler", scheduler))
-        if self.weight_averaging is not None:
-            callbacks.append(("weight_averaging",
-                              _WeightAveraging(self.weight_averaging, int(self.max_epochs))))
         train_split = None
         if self.validation_fraction > 0:
             train_split = _HoldoutSplit(self.validation_fraction, seed, main_index, groups)
@@ -682,6 +679,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
                     sink=print if self.verbose else _silent,
                 ),
             ))
+        if self.weight_averaging is not None:
+            callbacks.append(("weight_averaging",
+                              _WeightAveraging(self.weight_averaging, int(self.max_epochs))))
         return _MultitaskNet(
             module=MSFLNetwork,
             **{f"module__{name}": value for name, value in network.items()},
