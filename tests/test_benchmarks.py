@@ -580,6 +580,71 @@ def test_threads_quick_refuses_the_committed_results(threads):
     assert (args.repeats, args.epochs, args.output) == (3, None, threads.DEFAULT_OUTPUT)
 
 
+# ---------------------------------------------------------------------------- fit_time
+@pytest.fixture(scope="module")
+def fit_time():
+    return load_script("fit_time")
+
+
+def test_fit_time_interleaves_the_versions_and_reports_ratios_of_medians(fit_time):
+    rounds = fit_time.schedule("abc1234", repeats=3, candidate_repeats=1)
+    base = ["abc1234 default", "default", "default + ensembles"]
+    assert [[name for name, _, _ in fits] for fits in rounds[1:]] == [base, base]
+    assert [name for name, _, _ in rounds[0]] == base + list(fit_time.CANDIDATES)
+    assert [version for _, version, _ in rounds[0][:3]] == ["old", "new", "new"]
+    seconds = {"abc1234 default": [10.0, 30.0], "default": [8.0, 9.0],
+               "default + ensembles": [12.0, 14.0], "wide=True": [18.0]}
+    rows = [{"row": name, "round": i + 1, "seconds": value, "epochs": 60, "load_before": 1.0,
+             "load_after": 2.0} for name, values in seconds.items() for i, value in enumerate(values)]
+    args = fit_time.parse_args(["--old", "abc1234", "--repeats", "2"])
+    info = {"date": "today", "n_rows": 2511, "n_features": 1582, "cpu": "cpu", "torch": "2",
+            "commit": "HEAD", "load_start": 1.0, "command": "python benchmarks/fit_time.py"}
+    report = fit_time.report(args, rows, info)
+    assert "| default + ensembles | `{'n_members': 32, 'weight_averaging': 'swa'}` | 60 | 12.0, " \
+           "14.0 | 13.0 | 0.65x |" in report
+    assert "Default + ensembles / abc1234 default: 0.65x (goal <= 1.5x: met)" in report
+    assert "| wide=True | `{'wide': True}` | 60 | 18.0 | 18.0 | 2.12x |" in report  # / 8.5
+    assert "| input_noise=0.1 | `{'input_noise': 0.1}` | – |" in report  # not measured yet
+
+
+def test_fit_time_worker_fits_with_the_code_it_is_given(fit_time, tmp_path):
+    rng = np.random.RandomState(0)
+    data = tmp_path / "features.npz"
+    np.savez(data, X=rng.normal(size=(80, 12)), emotion=rng.choice(["anger", "sad"], 80),
+             language=np.repeat(["de", "en"], 40))
+    worker = fit_time.Worker(REPO_ROOT, data)
+    try:
+        assert Path(worker.info["module"]).is_relative_to(REPO_ROOT)
+        result = worker.fit({"max_epochs": 2, "hidden_size": 4})
+    finally:
+        worker.close()
+    assert result["epochs"] == 2 and result["seconds"] > 0
+    assert worker.process.returncode == 0
+
+
+def test_fit_time_quick_refuses_the_committed_results(fit_time):
+    with pytest.raises(SystemExit):
+        fit_time.parse_args(["--quick", "--output", str(fit_time.DEFAULT_OUTPUT)])
+    args = fit_time.parse_args(["--quick"])
+    assert (args.repeats, args.candidate_repeats, args.output) == (1, 1, fit_time.QUICK_OUTPUT)
+
+
+@pytest.mark.corpora
+@pytest.mark.slow
+def test_fit_time_quick_run_times_both_versions(fit_time, corpora_dir, tmp_path):
+    known = subprocess.run(["git", "-C", str(REPO_ROOT), "cat-file", "-e",
+                            f"{fit_time.OLD_COMMIT}^{{commit}}"], capture_output=True)
+    if known.returncode != 0:
+        pytest.skip(f"commit {fit_time.OLD_COMMIT} is not in this clone")
+    output = tmp_path / "fit_time.md"
+    completed = run_script("fit_time", "--quick", "--corpora", corpora_dir, "--output", output,
+                           timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = output.read_text()
+    assert f"Default + ensembles / {fit_time.OLD_COMMIT} default:" in report
+    assert report.count("| 2 | ") == 3 + len(fit_time.CANDIDATES)  # every row fitted, 2 epochs
+
+
 # ---------------------------------------------------------------------------- explanation_dev
 @pytest.fixture(scope="module")
 def explanation_dev():

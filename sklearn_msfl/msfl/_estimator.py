@@ -681,9 +681,6 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         scheduler = self._lr_scheduler(n_train)
         if scheduler is not None:
             callbacks.append(("lr_scheduler", scheduler))
-        if self.weight_averaging is not None:
-            callbacks.append(("weight_averaging",
-                              _WeightAveraging(self.weight_averaging, int(self.max_epochs))))
         if holdout is not None:
             callbacks.append((
                 "early_stopping",
@@ -694,6 +691,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
                     sink=print if self.verbose else _silent,
                 ),
             ))
+        if self.weight_averaging is not None:
+            callbacks.append(("weight_averaging",
+                              _WeightAveraging(self.weight_averaging, int(self.max_epochs))))
         return _MultitaskNet(
             module=MSFLNetwork,
             **{f"module__{name}": value for name, value in network.items()},
