@@ -679,24 +679,37 @@ def test_n_jobs_2_gives_identical_results_and_errors(wav_files, bad_files, tmp_p
         parallel.transform(wav_files[:3] + [bad_files["too_short"]])
 
 
-def test_extraction_workers_warn_nothing_and_stay_free_of_torch(wav_files):
+def _loky_workers() -> dict:
+    """``{pid: torch imported?}`` of both workers of joblib's reusable two-worker pool."""
+
     def worker_state():  # local: pickled by value, so it imports nothing itself
         import os
         import sys
+        import time
 
+        time.sleep(0.1)  # keeps this worker busy, so that the other task meets the other
         return os.getpid(), "torch" in sys.modules
 
+    workers = {}
+    for _ in range(50):
+        workers.update(joblib.Parallel(n_jobs=2)(joblib.delayed(worker_state)() for _ in "ab"))
+        if len(workers) == 2:
+            return workers
+    raise AssertionError(f"met only the loky workers {sorted(workers)}")
+
+
+def test_extraction_workers_warn_nothing_and_stay_free_of_torch(wav_files):
     smile = OpenSmileTransformer(feature_set=SMALL_SET, n_jobs=2).fit(wav_files)
-    before = joblib.Parallel(n_jobs=2)(joblib.delayed(worker_state)() for _ in range(4))
+    before = _loky_workers()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         smile.transform(wav_files)
-    after = joblib.Parallel(n_jobs=2)(joblib.delayed(worker_state)() for _ in range(4))
+    after = _loky_workers()
 
     assert [str(w.message) for w in caught] == []
-    # The same worker processes before and after, so they are the ones that extracted.
-    assert {pid for pid, _ in after} <= {pid for pid, _ in before}
-    assert not any(torch for _, torch in before + after)
+    # The same two processes before and after: they are the ones that extracted.
+    assert after.keys() == before.keys()
+    assert not any(after.values())
 
 
 def test_joblib_parallel_config_is_honoured(wav_files, monkeypatch):
