@@ -20,7 +20,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
-# One pytest-xdist worker per core (-n auto); pyproject's addopts group the tests.
+# One pytest-xdist worker per core (-n auto), a test module per worker (pyproject's addopts).
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto
 

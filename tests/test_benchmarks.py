@@ -34,14 +34,6 @@ def training_speed():
     return load_script("training_speed")
 
 
-@pytest.fixture(scope="module")
-def quick_cache():
-    """The IS10 cache of both quick runs on the corpora (the scripts' default): they read
-    the same speaker subset, so the second finds the first one's features. Sharing this
-    fixture keeps them on one xdist worker (tests/conftest.py), one after the other."""
-    return BENCHMARKS / ".cache"
-
-
 def run_script(name, *args, timeout=240):
     return subprocess.run(
         [sys.executable, str(BENCHMARKS / f"{name}.py"), *map(str, args)],
@@ -62,10 +54,9 @@ def test_restrict_folds_skips_folds_without_test_rows_and_keeps_their_numbers(mu
 
 @pytest.mark.corpora
 @pytest.mark.slow
-def test_multilingual_quick_run_scores_every_model(multilingual, corpora_dir, quick_cache,
-                                                   tmp_path):
+def test_multilingual_quick_run_scores_every_model(multilingual, corpora_dir, tmp_path):
     completed = run_script("multilingual_ser", "--quick", "--corpora", corpora_dir,
-                           "--cache", quick_cache, "--output", tmp_path, timeout=600)
+                           "--output", tmp_path, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
 
     scores = pd.read_csv(tmp_path / multilingual.SCORES_NAME)
@@ -341,10 +332,9 @@ def tune():
 
 @pytest.mark.corpora
 @pytest.mark.slow
-def test_tune_quick_run_reports_every_candidate(tune, corpora_dir, quick_cache, tmp_path):
-    completed = run_script("tune", "--quick", "--corpora", corpora_dir, "--cache", quick_cache,
-                           "--output", tmp_path, "--candidates", "MSFL", "MSFL corpus norm",
-                           "SVM", timeout=600)
+def test_tune_quick_run_reports_every_candidate(tune, corpora_dir, tmp_path):
+    completed = run_script("tune", "--quick", "--corpora", corpora_dir, "--output", tmp_path,
+                           "--candidates", "MSFL", "MSFL corpus norm", "SVM", timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     report_name, scores_name = tune.output_names(tune.MODES["quick"])
     scores = pd.read_csv(tmp_path / scores_name)
