@@ -41,7 +41,7 @@ _PUBLIC = {
     "make_logreg_baseline": "baselines",
     "make_mlp_baseline": "baselines",
     "make_tabm_baseline": "baselines",
-    "TabMClassifier": "_tabm",
+    "TabMClassifier": "baselines",
     "make_msfl_pipeline": "baselines",
     "evaluate": "evaluation",
     "EvaluationResult": "evaluation",

@@ -38,6 +38,7 @@ __all__ = [
     "NORMALISATIONS",
     "SVM_PARAM_GRID",
     "InnerSpeakerKFold",
+    "TabMClassifier",
     "corpus_normalisation",
     "make_logreg_baseline",
     "make_mlp_baseline",
@@ -535,3 +536,12 @@ def make_msfl_pipeline(
         steps += corpus_normalisation(speakers)
     named = make_pipeline(*steps).steps if steps else []
     return Pipeline([*named, ("msfl", MultitaskSERClassifier(**params))])
+
+
+def __getattr__(name):
+    # TabMClassifier imports torch: only when asked for.
+    if name == "TabMClassifier":
+        from ._tabm import TabMClassifier
+
+        return TabMClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

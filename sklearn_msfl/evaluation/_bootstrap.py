@@ -51,6 +51,18 @@ class BootstrapDifference:
         Speakers per language (the stratum sizes).
     differences : ndarray of shape (n_resamples,)
         The resampled differences.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> predictions = pd.DataFrame({
+    ...     "estimator": ["m"] * 4 + ["n"] * 4, "sample": [0, 1, 2, 3] * 2,
+    ...     "language": ["de"] * 8, "y_true": ["a", "b", "a", "b"] * 2,
+    ...     "y_pred": ["a", "b", "a", "b", "a", "a", "a", "a"]})
+    >>> result = bootstrap_difference(predictions, "m", "n", ["s1", "s1", "s2", "s2"],
+    ...                               n_resamples=200, random_state=0)
+    >>> type(result).__name__, result.difference, result.win_share
+    ('BootstrapDifference', 0.5, 1.0)
     """
 
     a: str

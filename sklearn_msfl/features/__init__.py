@@ -20,8 +20,7 @@ Examples
 
 from ._extraction import MIN_DURATION_SECONDS, AudioError, AudioWarning
 
-__all__ = ["AudioError", "AudioWarning", "MIN_DURATION_SECONDS", "OpenSmileTransformer",
-           "extract_table"]
+__all__ = ["AudioError", "AudioWarning", "MIN_DURATION_SECONDS", "OpenSmileTransformer"]
 
 
 def __getattr__(name):
