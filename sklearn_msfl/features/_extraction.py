@@ -44,7 +44,7 @@ _MAX_FLOAT_PEAK = 2.0
 #: across utterances than in whole utterances and fewer than 10% of the values
 #: are zeros caused by the shortness. At 0.25 s 1.1% of eGeMAPSv02's features
 #: are still constant; at 0.1 s 14% of IS10's, and 70% below that. The shortest
-#: file of the five shared corpora lasts 0.96 s.
+#: file of the five shared corpora lasts just under a second.
 MIN_DURATION_SECONDS = 0.3
 
 
