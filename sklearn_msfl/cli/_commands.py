@@ -181,14 +181,11 @@ def _feature_file_input(model, table, path):
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
-    from ..features import OpenSmileTransformer
-
     steps = [step for _, step in model.steps[:-1]] if isinstance(model, Pipeline) else []
-    extractors = [i for i, step in enumerate(steps) if isinstance(step, OpenSmileTransformer)]
-    start = extractors[-1] + 1 if extractors else 0
+    start = _after_last_extractor(model)
     part = model[start:] if start < len(steps) else (model[-1] if steps else model)
     first = part[0] if isinstance(part, Pipeline) else part
-    wanted = (model[:start].get_feature_names_out() if extractors
+    wanted = (model[:start].get_feature_names_out() if start
               else getattr(first, "feature_names_in_", None))
     X, names = np.asarray(table.X, dtype=np.float64), list(table.names)
     if wanted is not None:
@@ -220,18 +217,24 @@ def _final_and_input(part, X):
 def _after_extraction(part, X, names):
     """From audio: the part of ``part`` after its last feature extractor, the features it
     reads and their names (from a feature file, the arguments unchanged)."""
+    start = _after_last_extractor(part)
+    if start == 0:
+        return part, X, names
+    head = part[:start]
+    return part[start:], head.transform(X), head.get_feature_names_out().tolist()
+
+
+def _after_last_extractor(model) -> int:
+    """Position of the step after ``model``'s last feature extractor (0: none, or no pipeline)."""
     from sklearn.pipeline import Pipeline
 
     from ..features import OpenSmileTransformer
 
-    if not isinstance(part, Pipeline):
-        return part, X, names
-    extractors = [i for i, (_, step) in enumerate(part.steps[:-1])
-                  if isinstance(step, OpenSmileTransformer)]
-    if not extractors:
-        return part, X, names
-    head = part[: extractors[-1] + 1]
-    return part[extractors[-1] + 1 :], head.transform(X), head.get_feature_names_out().tolist()
+    if not isinstance(model, Pipeline):
+        return 0
+    positions = [i for i, (_, step) in enumerate(model.steps[:-1])
+                 if isinstance(step, OpenSmileTransformer)]
+    return positions[-1] + 1 if positions else 0
 
 
 def _numeric(X):
