@@ -62,7 +62,7 @@ class TabMClassifier(ClassifierMixin, BaseEstimator):
         Standardised features are clipped to ``[-clip, clip]``.
     n_threads : int or None, default=None
         Torch threads for fit and predict: None one thread (small networks gain nothing
-        from more, see ``sklearn_msfl._threads``), -1 as many as the caller allows.
+        from more, see ``sklearn_msfl.msfl._threads``), -1 as many as the caller allows.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, dropout and the order of the batches.
 
@@ -78,7 +78,7 @@ class TabMClassifier(ClassifierMixin, BaseEstimator):
         Mean training loss of every epoch.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
 
     Examples
