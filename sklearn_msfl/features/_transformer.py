@@ -33,18 +33,11 @@ from ._extraction import (
 )
 from ._progress import check_verbose, run_extraction
 
-__all__ = ["AudioError", "AudioWarning", "MIN_DURATION_SECONDS", "OpenSmileTransformer"]
+__all__ = ["OpenSmileTransformer"]
 
 _ON_ERROR_CHOICES = ("raise", "nan")
 _FUNCTIONALS_ALIASES = {"functionals", "func"}
 _FRAME_LEVEL_ALIASES = {"lld", "lld_de", "lowleveldescriptors", "lowleveldescriptors_deltas"}
-
-#: Shortest audio, in seconds at ``sampling_rate``, whose functionals are
-#: extracted; shorter items are bad items (:class:`AudioError`, or a NaN row with
-#: ``on_error="nan"``). On shorter speech openSMILE returns many functionals as
-#: exactly 0.0, the same for every input (see the user guide's data page and
-#: ``benchmarks/results/short_audio.md``).
-MIN_DURATION_SECONDS = _extraction.MIN_DURATION_SECONDS
 
 # At most this many bad items are listed in the on_error="nan" warning.
 _MAX_LISTED_ERRORS = 50
@@ -96,7 +89,7 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
     on_error : {"raise", "nan"}, default="raise"
         What to do with an item that cannot be processed (missing, empty,
         unreadable or corrupt file, or audio shorter than
-        :data:`MIN_DURATION_SECONDS`, 0.3 s, where many functionals come out as
+        :data:`~sklearn_msfl.features.MIN_DURATION_SECONDS`, 0.3 s, where many functionals come out as
         meaningless zeros):
         ``"raise"`` raises :class:`AudioError` naming the file or index;
         ``"nan"`` gives it a row of NaN and emits one :class:`AudioWarning`
