@@ -95,13 +95,22 @@ def count_files(corpora: Path) -> int:
 
 
 def final_bar_states(stderr: str) -> list[str]:
-    """The last state of every progress bar: the text before each newline, after its last \\r."""
-    states = []
-    for line in stderr.split("\n"):
-        state = line.rstrip("\r").rsplit("\r", 1)[-1].strip()
-        if state:
-            states.append(state)
-    return states
+    """The last state of every progress bar, where the bar first appeared, and other lines."""
+    lines: list[str] = []
+    bars: dict[str, int] = {}  # bar description -> its line
+    for segment in re.split(r"[\r\n]+", stderr):
+        segment = segment.strip()
+        if not segment:
+            continue
+        bar = re.match(r"(.+?): +\d+%\|", segment)
+        if bar is None:
+            lines.append(segment)
+        elif bar.group(1) in bars:
+            lines[bars[bar.group(1)]] = segment
+        else:
+            bars[bar.group(1)] = len(lines)
+            lines.append(segment)
+    return lines
 
 
 def run_example(code: str, corpora: Path) -> dict:
@@ -155,7 +164,8 @@ def render(args, code: str, outcome: dict, n_files: int) -> str:
         outcome["stdout"].rstrip(),
         "```",
         "",
-        "Progress bars (final state of each) and other messages on stderr:",
+        "Progress bars (the final state of each, where it first appeared) and the other lines "
+        "on stderr:",
         "",
         "```text",
         *final_bar_states(outcome["stderr"]),

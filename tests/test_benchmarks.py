@@ -804,9 +804,10 @@ def test_readme_example_runs_the_readme_block_and_reads_the_bars(readme_example)
     code = readme_example.readme_example()
     assert "evaluate(models, frame" in code and 'cache="feature-cache"' in code
     assert "```" not in code
-    stderr = "bar  0%\rbar 50%\rbar 100%\nother bar 100%\r\nwarning\n"
-    assert readme_example.final_bar_states(stderr) == ["bar 100%", "other bar 100%",
-                                                       "warning"]
+    stderr = ("a:   0%|  | 0/2\ra:  50%|# | 1/2\nwarning\nb:   0%|  | 0/1\r"
+              "a: 100%|##| 2/2\nb: 100%|##| 1/1\r\n")
+    assert readme_example.final_bar_states(stderr) == ["a: 100%|##| 2/2", "warning",
+                                                       "b: 100%|##| 1/1"]
 
 
 @pytest.mark.slow
