@@ -102,21 +102,31 @@ def final_bar_states(stderr: str) -> list[str]:
         segment = segment.strip()
         if not segment:
             continue
-        bar = re.match(r"(.+?): +\d+%\|", segment)
+        # A bar's state ends with "]"; a warning may follow it on the same line.
+        bar = re.match(r"((.+?): +\d+%\|[^\]]*\])(.*)", segment)
         if bar is None:
             lines.append(segment)
-        elif bar.group(1) in bars:
-            lines[bars[bar.group(1)]] = segment
+            continue
+        state, name, rest = bar.groups()
+        if name in bars:
+            lines[bars[name]] = state
         else:
-            bars[bar.group(1)] = len(lines)
-            lines.append(segment)
+            bars[name] = len(lines)
+            lines.append(state)
+        if rest.strip():
+            lines.append(rest.strip())
     return lines
 
 
-def run_example(code: str, corpora: Path) -> dict:
+#: Appended to the README's block: the seconds of every model's fits (evaluate's own timing).
+FIT_TIMES = ('\nprint(result.summary().xs("all", level="language")[["fit_time", "predict_time"]]'
+             '.round(1).to_string())\n')
+
+
+def run_example(code: str, corpora: Path, epilogue: str = "") -> dict:
     with tempfile.TemporaryDirectory() as work, tempfile.TemporaryDirectory() as hooks:
         script = Path(work) / "readme_example.py"
-        script.write_text(code)
+        script.write_text(code + epilogue)
         Path(hooks, "sitecustomize.py").write_text(COUNTER)
         count_file = Path(hooks) / "extractions.txt"
         count_file.touch()
@@ -147,7 +157,8 @@ def render(args, code: str, outcome: dict, n_files: int) -> str:
         "",
         "The Python block of README.md's \"Real corpora\" section, run verbatim by a fresh "
         "`python` in a new temporary folder (an empty `feature-cache`), `MSFL_CORPORA` "
-        f"= `{args.corpora}`. Exit status {outcome['returncode']}.",
+        f"= `{args.corpora}`, then a line that prints the mean seconds of every model's fit "
+        f"and prediction per fold. Exit status {outcome['returncode']}.",
         "",
         f"- **Wall time: {outcome['seconds']:.0f} s ({outcome['seconds'] / 60:.1f} min)**, "
         "Python start and imports included.",
@@ -203,7 +214,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     code = readme_example()
-    outcome = run_example(code, args.corpora)
+    outcome = run_example(code, args.corpora, FIT_TIMES)
     n_files = count_files(args.corpora)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / REPORT_NAME).write_text(render(args, code, outcome, n_files))

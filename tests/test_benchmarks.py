@@ -804,10 +804,12 @@ def test_readme_example_runs_the_readme_block_and_reads_the_bars(readme_example)
     code = readme_example.readme_example()
     assert "evaluate(models, frame" in code and 'cache="feature-cache"' in code
     assert "```" not in code
-    stderr = ("a:   0%|  | 0/2\ra:  50%|# | 1/2\nwarning\nb:   0%|  | 0/1\r"
-              "a: 100%|##| 2/2\nb: 100%|##| 1/1\r\n")
-    assert readme_example.final_bar_states(stderr) == ["a: 100%|##| 2/2", "warning",
-                                                       "b: 100%|##| 1/1"]
+    stderr = ("a:   0%|  | 0/2 [00:00<?]\ra:  50%|# | 1/2 [00:01<00:01]\nwarning\n"
+              "b:   0%|  | 0/1 [00:00<?]/x.py:3: UserWarning: stop\r"
+              "a: 100%|##| 2/2 [00:02<00:00]\nb: 100%|##| 1/1 [00:01<00:00]\r\n")
+    assert readme_example.final_bar_states(stderr) == [
+        "a: 100%|##| 2/2 [00:02<00:00]", "warning", "b: 100%|##| 1/1 [00:01<00:00]",
+        "/x.py:3: UserWarning: stop"]
 
 
 @pytest.mark.slow
