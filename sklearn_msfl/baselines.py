@@ -65,8 +65,9 @@ MSFL_NORMALISATION = "global"
 #: Default search space of :func:`make_svm_baseline` (``C`` and ``gamma`` of the RBF SVC): the
 #: part of the former 16-point grid (``C`` 0.1, 1, 10, 100; ``gamma`` "scale", 1e-4, 1e-3,
 #: 1e-2) where its inner speaker folds chose, on every outer training fold of the five-corpus
-#: benchmark and with both input normalisations; a quarter of the fits, the same choices there
-#: (``benchmarks/results/svm_speed.md``). ``"scale"`` is 1 / 1582 for standardised IS10.
+#: benchmark and with both input normalisations. There it picks what the 16 points picked, in
+#: 0.19 of their fit time (``benchmarks/results/svm_speed.md``). ``"scale"`` is about 1 / 1582
+#: for standardised IS10 features.
 SVM_PARAM_GRID = {"svc__C": [10.0, 100.0], "svc__gamma": ["scale", 1e-4]}
 
 #: Default search space of :func:`make_logreg_baseline`: the inverse L2 strength ``C``, one
