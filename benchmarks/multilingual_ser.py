@@ -1078,12 +1078,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    # URDU speakers mostly speak one emotion each, so the inner folds of the per-corpus URDU
-    # search often test a single emotion; scikit-learn's metrics warn about it on every fit.
+def ignore_single_emotion_fold_warnings() -> None:
+    """Silence scikit-learn's warnings about inner folds that test a single emotion.
+
+    URDU speakers mostly speak one emotion each, so the inner folds of the SVM searches often
+    test a single emotion; scikit-learn's metrics warn about it on every fit.
+    """
     warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
     warnings.filterwarnings("ignore", "A single label was found")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    ignore_single_emotion_fold_warnings()
     loads = [os.getloadavg()[0]]
     start = time.perf_counter()
     data = load_data(args)

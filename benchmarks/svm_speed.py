@@ -27,7 +27,6 @@ import platform
 import shlex
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -377,9 +376,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    # URDU speakers mostly speak one emotion, so inner folds often miss classes.
-    warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
-    warnings.filterwarnings("ignore", "A single label was found")
+    benchmark.ignore_single_emotion_fold_warnings()
     loads = [os.getloadavg()[0]]
     start = time.perf_counter()
     data = benchmark.subset(benchmark.load_data(args), benchmark.CORPORA)
