@@ -30,9 +30,9 @@ def corpora_dir():
 @pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
     """Torch on one thread, as the estimator trains: `make test` runs one worker per core,
-    and a second thread per worker only oversubscribes them (the torch-only tests of
-    test_gradnorm, test_network and test_architecture took 2.6x the CPU time with two
-    threads at load 14). Tests of thread handling set their own."""
+    and a second thread per worker only oversubscribes them (the torch-only test modules
+    took 2.5-2.9x the CPU time with two threads: benchmarks/results/test_suite_speed.md).
+    Tests of thread handling set their own."""
     import torch
 
     before = torch.get_num_threads()
