@@ -66,7 +66,8 @@ MSFL_NORMALISATION = "global"
 #: part of the former 16-point grid (``C`` 0.1, 1, 10, 100; ``gamma`` "scale", 1e-4, 1e-3,
 #: 1e-2) where its inner speaker folds chose, on every outer training fold of the five-corpus
 #: benchmark and with both input normalisations. There it picks what the 16 points picked, in
-#: 0.19 of their fit time (``benchmarks/results/svm_speed.md``). ``"scale"`` is about 1 / 1582
+#: 0.178 (global standardisation) and 0.204 (per corpus) of their fit time
+#: (``benchmarks/results/svm_speed.md``). ``"scale"`` is about 1 / 1582
 #: for standardised IS10 features.
 SVM_PARAM_GRID = {"svc__C": [10.0, 100.0], "svc__gamma": ["scale", 1e-4]}
 
