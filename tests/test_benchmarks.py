@@ -826,3 +826,33 @@ def test_readme_example_counts_extractions_in_worker_processes(readme_example, t
     assert outcome["returncode"] == 0, outcome["stderr"][-2000:]
     assert sorted(outcome["extracted"]) == sorted(files)
     assert outcome["cache_files"] == 4
+
+
+@pytest.fixture(scope="module")
+def faithfulness():
+    return load_script("explanation_faithfulness")
+
+
+def test_faithfulness_controls_match_the_top_k_step_by_step(faithfulness):
+    names = [f"f{i}" for i in range(40)]
+    ranking = pd.DataFrame({"feature": ["f3", "f5", "f31", "f8", "f22", "f0"]})
+    sets = faithfulness.removal_sets(ranking, names, patch_size=10, k=5,
+                                     rng=np.random.default_rng(0))
+    assert sorted(sets["attention"]) == [3, 5, 8, 22, 31]
+    # Same steps: as many features from each step of 10 columns as the top 5 has there.
+    steps = lambda positions: sorted(np.asarray(positions) // 10)  # noqa: E731
+    assert steps(sets["same steps"]) == steps(sets["attention"]) == [0, 0, 0, 2, 3]
+    assert len(set(sets["same steps"])) == 5
+    assert len(set(sets["random"])) == 5 and max(sets["random"]) < 40
+
+
+def test_faithfulness_margin_is_judged_against_the_seed_spread(faithfulness):
+    rows = [{"seed": seed, "condition": condition, "k": 10, "uar": uar}
+            for seed, (top, same, rand) in enumerate([(50, 55, 56), (51, 55, 50), (52, 56, 49)])
+            for condition, uar in zip(faithfulness.CONDITIONS, (top, same, rand))]
+    pooled = pd.DataFrame(rows)
+    folds = pooled.assign(fold=0)
+    table = faithfulness.faithfulness(pooled, folds, [10]).set_index("control")
+    # Same steps: margins 5, 4, 4 (mean 4.3 > sd 0.6); random: 6, -1, -3 (mean 0.7 < sd 4.7).
+    assert table.loc["same steps", "faithful"] == "yes"
+    assert table.loc["random", "faithful"] == "no"
