@@ -145,6 +145,11 @@ def run_example(code: str, corpora: Path, epilogue: str = "") -> dict:
             "loads_before": loads_before, "loads_after": loads_after}
 
 
+def printed_table(stdout: str) -> list[str]:
+    """The markdown table lines of the example's output."""
+    return [line for line in stdout.splitlines() if line.lstrip().startswith("|")]
+
+
 def render(args, code: str, outcome: dict, n_files: int) -> str:
     extracted = outcome["extracted"]
     loads = " / ".join(f"{value:.2f}" for value in outcome["loads_before"])
@@ -170,6 +175,13 @@ def render(args, code: str, outcome: dict, n_files: int) -> str:
         f"({len(os.sched_getaffinity(0))} available), Python {sys.version.split()[0]}.",
         "",
         "## Output",
+        "",
+        "The table it printed (outside a code block, so that the README's copy is checked "
+        "against it):",
+        "",
+        *printed_table(outcome["stdout"]),
+        "",
+        "All of stdout:",
         "",
         "```text",
         outcome["stdout"].rstrip(),

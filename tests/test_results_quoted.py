@@ -19,7 +19,8 @@ The rule (also in ``benchmarks/README.md``, "Quoting results"):
   (``+4.5``, ``-1.3``; a sign right after a letter or digit is a range dash: ``0.6-1.5``
   quotes ``0.6`` and ``1.5``) and an optional ``%``; not when it is part of a longer token
   (the ``2.13`` of ``2.13.0``, or one glued to a letter before it). Integers are not quoted
-  (counts, seeds, minutes, fold numbers).
+  (counts, seeds, minutes, fold numbers). A markdown table that names no file is checked
+  against the files named by the unit right before it (its caption).
 * **Values** of a results file: the numbers in the cells of its markdown tables (a cell
   ``74.1 ± 5.0`` gives 74.1 and 5.0, ``**56.2**`` gives 56.2), and the fields of a CSV file
   that are a number as a whole, exactly as written (a CSV field ``0.601`` is not ``60.1``).
@@ -224,9 +225,18 @@ def file_values(path: Path) -> list[Number]:
     return [number for cell in table_cells(text) for number in numbers(cell)]
 
 
-def check_unit(unit: Unit, values: dict[Path, list[Number]]) -> list[str]:
-    """Problems of one unit: missing named files, quoted numbers that are no value of them."""
-    named = named_files(unit)
+def is_table(unit: Unit) -> bool:
+    return unit.text.lstrip().startswith("|")
+
+
+def check_unit(unit: Unit, values: dict[Path, list[Number]],
+               caption: list[Path] = ()) -> list[str]:
+    """Problems of one unit: missing named files, quoted numbers that are no value of them.
+
+    A table that names no file is checked against ``caption``, the files named by the unit
+    right before it (a table copied from a results file under the sentence that names it).
+    """
+    named = named_files(unit) or (list(caption) if is_table(unit) else [])
     problems = [f"{unit.path.relative_to(REPO_ROOT)}:{unit.line}: names "
                 f"{path.relative_to(REPO_ROOT)}, which does not exist"
                 for path in named if not path.is_file()]
@@ -247,8 +257,13 @@ def check_unit(unit: Unit, values: dict[Path, list[Number]]) -> list[str]:
 
 def problems_of(paths) -> list[str]:
     values: dict[Path, list[Number]] = {}
-    return [problem for path in paths for unit in units_of(path)
-            for problem in check_unit(unit, values)]
+    problems = []
+    for path in paths:
+        caption: list[Path] = []
+        for unit in units_of(path):
+            problems += check_unit(unit, values, caption)
+            caption = named_files(unit)
+    return problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,6 +365,14 @@ def test_rule_units_are_paragraphs_and_list_items(results_repo):
             "then quoting 58.8: benchmarks/results/x.md\n")
     (problem,) = problems_in(results_repo, text)
     assert problem.startswith("README.md:4:") and "'58.8'" in problem
+
+
+def test_rule_checks_a_table_against_the_file_its_caption_names(results_repo):
+    text = ("The table of [x](benchmarks/results/x.md):\n\n"
+            "| model | UAR |\n|---|---|\n| SVM | 63.0 |\n| MSFL | 58.8 |\n\n"
+            "A paragraph without a file.\n\n| model | UAR |\n|---|---|\n| MSFL | 58.8 |\n")
+    (problem,) = problems_in(results_repo, text)
+    assert problem.startswith("README.md:3:") and "'58.8'" in problem
 
 
 def test_rule_reports_a_missing_results_file(results_repo):
