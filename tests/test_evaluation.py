@@ -377,6 +377,9 @@ def test_compare_per_language_and_wa(hand_result):
     # echo WA on de: 0.5 and 1.0; the constant-0 predictor: 1.0 (true 0, 0) and 0.0 (true 1, 1)
     assert comparison.mean_a == pytest.approx(0.75)
     assert comparison.mean_b == pytest.approx(0.5)
+    # fold 0 tests only class 0 of de; every fold tests both classes overall
+    assert "Some folds do not test every class of 'de'" in comparison.note
+    assert "Some folds" not in hand_result.compare("echo", "chance").note
 
 
 def test_paired_comparison_edge_cases():

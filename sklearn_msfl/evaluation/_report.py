@@ -241,13 +241,15 @@ class EvaluationResult:
         scale = 100.0 if percent else 1.0
         with_mean = len(self.languages) > 2
         header = ["estimator", "metric", *self.languages] + (["mean"] if with_mean else [])
+        # once per metric, not per row: every summary scores all predictions again
+        means = {metric: self.language_mean(metric) for metric in metrics} if with_mean else {}
         rows = []
         for name in self.estimator_names:
             for metric in metrics:
                 cells = [_pooled_cell(summary, (name, language), metric, scale, digits)
                          for language in self.languages]
                 if with_mean:
-                    cells.append(f"{self.language_mean(metric)[name] * scale:.{digits}f}")
+                    cells.append(f"{means[metric][name] * scale:.{digits}f}")
                 rows.append([name, metric.upper(), *cells])
         note = ("Scores on the predictions pooled over folds; ± std of the per-fold scores "
                 "where every fold tests every class" + (" of that language" if with_mean else "")
@@ -301,9 +303,12 @@ class EvaluationResult:
             a, b, paired.iloc[:, 0], paired.iloc[:, 1], metric=metric, language=language, t_test=t_test,
             test_train_ratio=self._test_train_ratio(),
         )
-        summary = self.summary()
-        incomplete = (summary.loc[[(a, language), (b, language)], "complete_folds"]
-                      < summary.loc[[(a, language), (b, language)], "n_folds"]).any()
+        # Counted for a and b only: a summary() would score every estimator's predictions.
+        pair = self.predictions[self.predictions["estimator"].isin([a, b])]
+        complete = _complete_folds(pair)
+        n_folds = subset.groupby("estimator")["fold"].nunique()
+        incomplete = any(complete.get((name, language), 0) < n_folds.get(name, 0)
+                         for name in (a, b))
         if incomplete:
             comparison.note = " ".join(filter(None, [comparison.note, (
                 f"Some folds do not test every class of {language!r}: its per-fold scores "
