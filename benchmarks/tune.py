@@ -166,6 +166,8 @@ CANDIDATES: dict[str, Candidate] = {
                                  "32 BatchEnsemble members sharing the LSTM (tabm layers)"),
     "MSFL balance": Candidate(msfl("global", balance="auxiliary"), True,
                               "rows weighted so that every corpus (language) counts equally"),
+    "MSFL wide balance": Candidate(msfl("global", wide=True, balance="auxiliary"), True,
+                                   "the wide path and corpus balance together"),
     "MSFL smoothing": Candidate(msfl("global", label_smoothing=0.1), True,
                                 "label smoothing 0.1"),
     "MSFL weight decay": Candidate(msfl("global", weight_decay=0.05), True,
@@ -202,6 +204,8 @@ DECISIONS: dict[str, Decision] = {
                     "MSFL wide", "MSFL SWA", "MSFL EMA", "MSFL members 8", "MSFL members 32",
                     "MSFL balance", "MSFL smoothing", "MSFL weight decay",
                     "MSFL feature dropout", "MSFL input noise")},
+    # Both adopted one at a time: is the balance still worth it on top of the wide path?
+    "issue 23: balance on top of wide": Decision("MSFL wide", "MSFL wide balance"),
 }
 
 #: Which candidates run first (over all repeats and outer folds) when a run is cut short.
