@@ -211,6 +211,8 @@ DECISIONS: dict[str, Decision] = {
 #: Which candidates run first (over all repeats and outer folds) when a run is cut short.
 RUN_ORDER = {"MSFL": 0, "MSFL corpus norm": 0, "SVM": 1, "SVM corpus norm": 1,
              "MSFL equal": 2, "MSFL corpus norm equal": 2}
+# The other candidates (issue 23's network ones) last, repeat by repeat.
+RUN_ORDER |= {name: 3 for name in CANDIDATES if name not in RUN_ORDER}
 
 
 # --------------------------------------------------------------------------------------------
