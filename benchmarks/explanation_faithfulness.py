@@ -127,21 +127,16 @@ def corpus_uar(frame: pd.DataFrame, truth: np.ndarray, corpus: np.ndarray) -> fl
     ]))
 
 
-def pooled_scores(predictions: pd.DataFrame, truth, corpus) -> pd.DataFrame:
-    """Pooled UAR (folds pooled, mean over corpora) per seed, condition and k."""
-    rows = [{"seed": seed, "condition": condition, "k": k,
-             "uar": corpus_uar(group, truth, corpus)}
-            for (seed, condition, k), group in predictions.groupby(["seed", "condition", "k"])]
+def scores_by(predictions: pd.DataFrame, keys: list[str], truth, corpus) -> pd.DataFrame:
+    """UAR (mean over corpora) of every group of ``keys``: per seed, condition and k the
+    pooled UAR (folds pooled); with ``fold`` among the keys, each fold's UAR."""
+    rows = [{**dict(zip(keys, group_keys)), "uar": corpus_uar(group, truth, corpus)}
+            for group_keys, group in predictions.groupby(keys)]
     return pd.DataFrame(rows)
 
 
-def fold_scores(predictions: pd.DataFrame, truth, corpus) -> pd.DataFrame:
-    """UAR per fold (mean over the corpora it tests), per seed, condition and k."""
-    rows = [{"seed": seed, "fold": fold, "condition": condition, "k": k,
-             "uar": corpus_uar(group, truth, corpus)}
-            for (seed, fold, condition, k), group
-            in predictions.groupby(["seed", "fold", "condition", "k"])]
-    return pd.DataFrame(rows)
+POOLED = ["seed", "condition", "k"]
+PER_FOLD = ["seed", "fold", "condition", "k"]
 
 
 def faithfulness(pooled: pd.DataFrame, folds: pd.DataFrame, ks) -> pd.DataFrame:
@@ -202,10 +197,7 @@ def plot_curves(pooled: pd.DataFrame, path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
-def render(args, data, predictions, seconds, loads) -> str:
-    truth, corpus = data.labels["emotion"].to_numpy(), data.frame["corpus"].to_numpy()
-    pooled = pooled_scores(predictions, truth, corpus)
-    folds = fold_scores(predictions, truth, corpus)
+def render(args, data, predictions, pooled, folds, seconds, loads) -> str:
     verdicts = faithfulness(pooled, folds, args.ks)
     overlap = (predictions[predictions["condition"] == "same steps"]
                .groupby("k")["overlap_with_top"].mean())
@@ -327,8 +319,10 @@ def main(argv=None) -> int:
     predictions = predictions[predictions["seed"].isin(args.seeds)]
     seconds, loads = time.perf_counter() - start, (load_before, os.getloadavg()[0])
     truth, corpus = Y["emotion"].to_numpy(), groups["corpus"].to_numpy()
-    plot_curves(pooled_scores(predictions, truth, corpus), args.output / f"{NAME}.png")
-    report = render(args, data, predictions, seconds, loads)
+    pooled = scores_by(predictions, POOLED, truth, corpus)
+    folds = scores_by(predictions, PER_FOLD, truth, corpus)
+    plot_curves(pooled, args.output / f"{NAME}.png")
+    report = render(args, data, predictions, pooled, folds, seconds, loads)
     (args.output / f"{NAME}.md").write_text(report)
     print(report)
     return 0
