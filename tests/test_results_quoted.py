@@ -229,14 +229,9 @@ def is_table(unit: Unit) -> bool:
     return unit.text.lstrip().startswith("|")
 
 
-def check_unit(unit: Unit, values: dict[Path, list[Number]],
-               caption: list[Path] = ()) -> list[str]:
-    """Problems of one unit: missing named files, quoted numbers that are no value of them.
-
-    A table that names no file is checked against ``caption``, the files named by the unit
-    right before it (a table copied from a results file under the sentence that names it).
-    """
-    named = named_files(unit) or (list(caption) if is_table(unit) else [])
+def check_unit(unit: Unit, values: dict[Path, list[Number]], named: list[Path]) -> list[str]:
+    """Problems of one unit checked against ``named``: missing files, quoted numbers that are
+    no value of them."""
     problems = [f"{unit.path.relative_to(REPO_ROOT)}:{unit.line}: names "
                 f"{path.relative_to(REPO_ROOT)}, which does not exist"
                 for path in named if not path.is_file()]
@@ -259,10 +254,13 @@ def problems_of(paths) -> list[str]:
     values: dict[Path, list[Number]] = {}
     problems = []
     for path in paths:
+        # A table that names no file is checked against the files its caption (the unit
+        # right before it) names: a table copied from a results file under that sentence.
         caption: list[Path] = []
         for unit in units_of(path):
-            problems += check_unit(unit, values, caption)
-            caption = named_files(unit)
+            named = named_files(unit)
+            problems += check_unit(unit, values, named or (caption if is_table(unit) else []))
+            caption = named
     return problems
 
 
