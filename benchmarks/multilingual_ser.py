@@ -285,11 +285,18 @@ MODELS: dict[str, ModelConfig] = {
                                   description="the same SVM trained and tested within each "
                                               "corpus (not pooled training: not a candidate "
                                               "for the best baseline)"),
-    "STL": ModelConfig(msfl(), EMOTION_ONLY, description="MSFL network, emotion head only"),
+    "STL": ModelConfig(msfl(loss_weighting={"language": 0.0}),
+                       description="MSFL network trained on the emotion alone (language loss "
+                                   "weight 0: the language labels only balance the corpora, "
+                                   "as the default balance='auto' does for MSFL)"),
     "MTL equal": ModelConfig(msfl(loss_weighting="equal"),
                              description="emotion + language, equal task weights"),
     "MSFL": ModelConfig(msfl(), description="make_msfl_pipeline(): the recommended pipeline "
                                             "(emotion + language, GradNorm, the defaults)"),
+    "MSFL narrow": ModelConfig(msfl(wide=False),
+                               description="MSFL without the wide path (wide=False): every "
+                                           "input passes the attention, the setting for "
+                                           "explanations"),
     "MSFL mean pooling": ModelConfig(msfl(pooling="mean"),
                                      description="ablation: mean pooling instead of attention"),
     "SVM LOCO": ModelConfig(svm("global"), EMOTION_ONLY, scope="loco", seeded=False,

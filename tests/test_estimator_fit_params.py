@@ -157,9 +157,21 @@ def test_balance_trains_on_the_balancing_sample_weights():
     y[:60, 1] = 0  # two thirds of the rows in one language
     balanced = MultitaskSERClassifier(**FAST, balance="auxiliary").fit(X, y)
     weights = _auxiliary_balance(y, ["emotion", "language"], "emotion")
-    by_hand = MultitaskSERClassifier(**FAST).fit(X, y, sample_weight=weights)
+    by_hand = MultitaskSERClassifier(**FAST, balance=None).fit(X, y, sample_weight=weights)
     np.testing.assert_array_equal(balanced.predict_proba(X), by_hand.predict_proba(X))
-    plain = MultitaskSERClassifier(**FAST).fit(X, y)
+    plain = MultitaskSERClassifier(**FAST, balance=None).fit(X, y)
     assert not np.allclose(balanced.predict_proba(X), plain.predict_proba(X))
     with pytest.raises(ValueError, match="only the main task"):
         MultitaskSERClassifier(**FAST, balance="auxiliary").fit(X, y[:, 0])
+
+
+def test_balance_auto_balances_the_auxiliary_task_when_y_has_one():
+    X, y, _ = data()
+    y[:60, 1] = 0
+    auto = MultitaskSERClassifier(**FAST).fit(X, y)  # balance="auto", the default
+    explicit = MultitaskSERClassifier(**FAST, balance="auxiliary").fit(X, y)
+    np.testing.assert_array_equal(auto.predict_proba(X), explicit.predict_proba(X))
+    # With the main task alone there is nothing to balance: no weights, no error.
+    single = MultitaskSERClassifier(**FAST).fit(X, y[:, 0])
+    unweighted = MultitaskSERClassifier(**FAST, balance=None).fit(X, y[:, 0])
+    np.testing.assert_array_equal(single.predict_proba(X), unweighted.predict_proba(X))

@@ -91,8 +91,8 @@ MIN_CASES_MET = int(stats.binom.ppf(1 - CONFIDENCE, N_SCORED, RATE_LOWER_BOUND))
 FALSE_ALARM = float(stats.binom.cdf(MIN_CASES_MET - 1, N_SCORED, RATE_LOWER_BOUND))
 
 
-def default_model(seed: int, initialisation: int) -> MultitaskSERClassifier:
-    return MultitaskSERClassifier(random_state=100 * seed + initialisation)
+def default_model(seed: int, initialisation: int, **params) -> MultitaskSERClassifier:
+    return MultitaskSERClassifier(random_state=100 * seed + initialisation, **params)
 
 
 def mean_family_weights(rankings):
@@ -132,10 +132,11 @@ def synthetic(tmp_path_factory):
     return get
 
 
-def explain_one(task: str, initialisation: int, seed: int, features, labels):
-    """One initialisation's explanation: a multilingual fit or the monolingual rankings."""
+def explain_one(task: str, initialisation: int, seed: int, features, labels, **params):
+    """One initialisation's explanation: a multilingual fit or the monolingual rankings
+    (estimator ``params`` other than the defaults: the development runs' candidates)."""
     targets = labels[["emotion", "language"]]
-    model = default_model(seed, initialisation)
+    model = default_model(seed, initialisation, **params)
     if task == "multilingual":
         model.fit(features, targets)
         return model, shared_features(model, features)
