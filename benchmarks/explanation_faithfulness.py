@@ -61,6 +61,7 @@ from _machine import cpu_model  # noqa: E402
 from sklearn_msfl.baselines import make_msfl_pipeline  # noqa: E402
 from sklearn_msfl.explain import shared_features  # noqa: E402
 from sklearn_msfl.model_selection import CorpusSpeakerKFold  # noqa: E402
+from sklearn_msfl.msfl import MultitaskSERClassifier  # noqa: E402
 
 CORPORA = bench.CORPUS_SETS["paper's three"]
 CONDITIONS = ("attention", "same steps", "random")
@@ -198,6 +199,7 @@ def plot_curves(pooled: pd.DataFrame, path: Path) -> None:
 # Report
 # --------------------------------------------------------------------------------------------
 def render(args, data, predictions, pooled, folds, seconds, loads) -> str:
+    defaults = MultitaskSERClassifier().get_params()
     verdicts = faithfulness(pooled, folds, args.ks)
     overlap = (predictions[predictions["condition"] == "same steps"]
                .groupby("k")["overlap_with_top"].mean())
@@ -217,7 +219,8 @@ def render(args, data, predictions, pooled, folds, seconds, loads) -> str:
         f"Seeds {', '.join(map(str, args.seeds))}.",
         "",
         "For every outer fold and seed, `make_msfl_pipeline(random_state=seed)` (the "
-        "estimator's defaults) is fitted on the outer training rows (k = 0); its attention "
+        f"estimator's defaults, among them `wide={defaults['wide']!r}`, "
+        f"`balance={defaults['balance']!r}`) is fitted on the outer training rows (k = 0); its attention "
         "ranking (`shared_features` on the **outer training rows only**) gives the top k; for "
         f"k in {{{', '.join(map(str, args.ks))}}} three sets of k features are removed and the "
         "pipeline is fitted again with the same seed: *attention* (the top k), *same steps* "

@@ -19,7 +19,8 @@ lazy imports) and then fits on request. Fits run one at a time, interleaved roun
 (old, default, ensembles, then the candidates), ``--repeats`` rounds for the first three rows and
 ``--candidate-repeats`` for the candidates; the 1-minute load average is recorded around every
 fit. Ratios are of medians over the same rounds (the load changes from round to round). The
-goal (issue 23, item 5): ``default + ensembles`` at most 1.5x the old default.
+goal (issue 23, item 5): the whole default fit at most 1.5x the old default (the one-fit
+ensembles did not become defaults; ``default + ensembles`` shows what switching them on costs).
 
 Usage::
 
@@ -218,11 +219,14 @@ def report(args, rows: list[dict], info: dict) -> str:
     base = [table_row(rows, name, old_name, params) for name, params in
             ((old_name, {}), (DEFAULT, {}), (WITH_ENSEMBLES, ENSEMBLES))]
     candidates = [table_row(rows, name, DEFAULT, params) for name, params in CANDIDATES.items()]
-    old, ensembles = median_seconds(rows, old_name), median_seconds(rows, WITH_ENSEMBLES)
+    old, default = median_seconds(rows, old_name), median_seconds(rows, DEFAULT)
+    ensembles = median_seconds(rows, WITH_ENSEMBLES)
     goal = "not measured yet"
-    if old and ensembles:
-        verdict = "met" if ensembles / old <= GOAL_RATIO else "not met"
-        goal = f"{ensembles / old:.2f}x (goal <= {GOAL_RATIO}x: {verdict})"
+    if old and default:
+        verdict = "met" if default / old <= GOAL_RATIO else "not met"
+        goal = f"{default / old:.2f}x (goal <= {GOAL_RATIO}x: {verdict})"
+        if ensembles:
+            goal += f"; default + ensembles / {args.old} default: {ensembles / old:.2f}x"
     done = max((row["round"] for row in rows), default=0)
     return "\n".join([
         "# Whole-fit wall time: this code against " + args.old,
@@ -251,7 +255,7 @@ def report(args, rows: list[dict], info: dict) -> str:
         header,
         *base,
         "",
-        f"Default + ensembles / {args.old} default: {goal}.",
+        f"Default / {args.old} default: {goal}.",
         "",
         "## Every candidate parameter of issue 23 against this code's default",
         "",
