@@ -147,8 +147,9 @@ class MultitaskSERClassifier(ClassifierMixin, BaseEstimator):
         still weights every feature on the LSTM's path, but the wide path goes
         around it: the attention weights then do not cover everything the
         network reads. Chosen by the tuning protocol (+4.8 pp inner pooled
-        UAR, ``benchmarks/results/tuning_network/tuning.md``); ``False`` gives
-        the paper's network, whose every input passes the attention.
+        UAR, ``benchmarks/results/tuning_network/tuning.md``). ``False`` keeps
+        every input on the attention's path (the setting for explanations; with
+        ``architecture="paper"``, Ma & Wang's network).
     n_members : int, default=1
         Members of a parameter-efficient ensemble inside the one network
         (BatchEnsemble adapters as in TabM, from the ``tabm`` package): the
