@@ -139,13 +139,10 @@ def ground_truth_module():
 def feature_attention_variant(variant):
     """Networks built inside get a FeatureAttention variant: a ``logit_scale`` constant, a
     rule of the step's feature count (called with it), a dict of FeatureAttention
-    arguments (round 3), or None for the library's default (also for round 4's
-    EstimatorParams, which change the estimator instead)."""
+    arguments (round 3), or None for the library's default."""
     from sklearn_msfl.msfl import _network as network
 
     default = network.FeatureAttention
-    if isinstance(variant, EstimatorParams):
-        variant = None
 
     def with_rule(n_steps, patch_size, *args, **kwargs):
         return default(n_steps, patch_size, *args, logit_scale=variant(patch_size), **kwargs)
@@ -165,7 +162,8 @@ def feature_attention_variant(variant):
 def explain_with_variant(variant, task, initialisation, seed, features, labels):
     """The test's explain_one with a FeatureAttention variant (feature_attention_variant)
     or, for round 4, with estimator parameters."""
-    params = variant if isinstance(variant, EstimatorParams) else {}
+    # Round 4's candidates change the estimator, not FeatureAttention.
+    params, variant = (variant, None) if isinstance(variant, EstimatorParams) else ({}, variant)
     with feature_attention_variant(variant):
         model, ranking = ground_truth_module().explain_one(
             task, initialisation, seed, features, labels, **params)
