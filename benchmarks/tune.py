@@ -26,8 +26,11 @@ weighting is compared on top of the normalisation that won.
 
 Modes (:data:`MODES`): the full protocol (5 outer folds, 3 repeats, 3 inner folds) for
 decisions; ``--screen`` (outer folds 0 and 1 of the same five, 3 repeats, 3 inner folds) to try
-candidates at 2/5 of the cost, whose verdicts are not decisions; ``--quick`` (speaker subset,
-tiny networks) to check the machinery.
+candidates at 2/5 of the cost, whose verdicts are not decisions; ``--loco`` (the unseen-corpus
+setting: ``LeaveOneCorpusOut`` outer folds, the benchmark's LOCO folds, and ``LeaveOneCorpusOut``
+inner folds of each outer fold's training corpora, 3 repeats that differ in the networks' seeds)
+decides what a model for unseen corpora uses; ``--quick`` (speaker subset, tiny networks) to
+check the machinery.
 
 Writes ``tuning.md`` (protocol, rule, per-outer-fold scores, decisions with the spread, wall
 time of one fit of every candidate) and ``tuning_scores.csv`` (one row per outer fold, repeat,
@@ -39,6 +42,8 @@ Usage::
 
     .venv/bin/python benchmarks/tune.py --candidates SVM "SVM corpus norm"  # full protocol
     .venv/bin/python benchmarks/tune.py --screen --candidates MSFL "MSFL equal"
+    .venv/bin/python benchmarks/tune.py --loco --candidates "MSFL corpus norm" \
+        "MSFL corpus norm adversarial"
     .venv/bin/python benchmarks/tune.py --quick                             # smoke run
 """
 
@@ -69,7 +74,7 @@ from sklearn_msfl.baselines import (  # noqa: E402
     make_svm_baseline,
 )
 from sklearn_msfl.evaluation import evaluate  # noqa: E402
-from sklearn_msfl.model_selection import CorpusSpeakerKFold  # noqa: E402
+from sklearn_msfl.model_selection import CorpusSpeakerKFold, LeaveOneCorpusOut  # noqa: E402
 from sklearn_msfl.msfl import MultitaskSERClassifier  # noqa: E402
 
 
@@ -81,6 +86,9 @@ class Mode:
     inner_splits: int
     suffix: str  # of the output files: tuning<suffix>.md, tuning<suffix>_scores.csv
     what: str
+    # outer and inner folds leave one corpus out (the unseen-corpus setting); inner_splits is
+    # then the number of training corpora of an outer fold
+    loco: bool = False
 
 
 MODES = {
@@ -89,7 +97,13 @@ MODES = {
                    "to try candidates; its verdicts are not decisions"),
     "quick": Mode(2, 2, 2, 2, "_quick", "smoke run: speaker subset, tiny networks; the "
                   "numbers mean nothing"),
+    "loco": Mode(5, 5, 3, 4, "_loco", "leave one corpus out, outer and inner: decisions for "
+                 "the unseen-corpus setting", loco=True),
 }
+
+
+#: The modes whose verdicts are decisions; the others say what the rule would do.
+DECIDING_MODES = ("full", "loco")
 
 
 def output_names(mode: Mode) -> tuple[str, str]:
@@ -145,7 +159,17 @@ CANDIDATES: dict[str, Candidate] = {
                             "global standardisation, equal task weights"),
     "MSFL corpus norm equal": Candidate(msfl("corpus", loss_weighting="equal"), True,
                                         "GroupStandardScaler by corpus, equal task weights"),
-    # Issue 23's network candidates, each one change to the defaults.
+    # Unseen corpora (--loco): the benchmark's "MSFL LOCO norm" and one change to it each.
+    "MSFL corpus norm adversarial": Candidate(
+        msfl("corpus", adversarial_tasks=("language",)), True,
+        "GroupStandardScaler by corpus; the language head behind a gradient reversal, so that "
+        "the shared features unlearn the corpus"),
+    "MSFL corpus norm narrow": Candidate(msfl("corpus", wide=False), True,
+                                         "GroupStandardScaler by corpus, no wide path"),
+    # Issue 23's network candidates, each one change to the defaults. "MSFL wide", "MSFL
+    # balance" and "MSFL wide balance" were decided against the former defaults (wide=False,
+    # balance=None: results/tuning_network) and are the defaults now; the others are screened
+    # on top of them (results/tuning_network_defaults).
     "MSFL states": Candidate(msfl("global", attention_values="states"), True,
                              "attention pools the LSTM states (attention_values='states')"),
     "MSFL both": Candidate(msfl("global", attention_values="both"), True,
@@ -206,6 +230,10 @@ DECISIONS: dict[str, Decision] = {
                     "MSFL feature dropout", "MSFL input noise")},
     # Both adopted one at a time: is the balance still worth it on top of the wide path?
     "issue 23: balance on top of wide": Decision("MSFL wide", "MSFL wide balance"),
+    # --loco: what helps on a corpus no fit has seen (the LOCO bar of issue 23)
+    "unseen corpora: adversarial language": Decision("MSFL corpus norm",
+                                                     "MSFL corpus norm adversarial"),
+    "unseen corpora: narrow": Decision("MSFL corpus norm", "MSFL corpus norm narrow"),
 }
 
 #: Which candidates run first (over all repeats and outer folds) when a run is cut short.
@@ -220,19 +248,22 @@ RUN_ORDER |= {name: 3 for name in CANDIDATES if name not in RUN_ORDER}
 # --------------------------------------------------------------------------------------------
 def outer_folds(data, mode: Mode) -> list:
     groups = data.frame[["corpus", "speaker"]]
-    folds = list(CorpusSpeakerKFold(mode.outer_splits).split(data.X, groups=groups))
-    return folds[:mode.outer_folds]
+    splitter = LeaveOneCorpusOut() if mode.loco else CorpusSpeakerKFold(mode.outer_splits)
+    return list(splitter.split(data.X, groups=groups))[:mode.outer_folds]
 
 
-def inner_folds(speakers: pd.DataFrame, n_splits: int, repeat: int) -> list:
-    """Repeat ``repeat``'s speaker partition of the rows of ``speakers`` (row positions)."""
-    splitter = CorpusSpeakerKFold(n_splits, shuffle=True, random_state=repeat)
+def inner_folds(speakers: pd.DataFrame, mode: Mode, repeat: int) -> list:
+    """Repeat ``repeat``'s partition of the rows of ``speakers`` (row positions): its own
+    speaker partition, or with ``mode.loco`` every corpus held out once (the same in every
+    repeat)."""
+    splitter = LeaveOneCorpusOut() if mode.loco else CorpusSpeakerKFold(
+        mode.inner_splits, shuffle=True, random_state=repeat)
     return list(splitter.split(speakers, groups=speakers.reset_index(drop=True)))
 
 
 def inner_validation(name: str, outer: int, repeat: int, train: np.ndarray,
                      features: pd.DataFrame, all_labels: pd.DataFrame, context: Context,
-                     inner_splits: int) -> pd.DataFrame:
+                     mode: Mode) -> pd.DataFrame:
     """Inner pooled scores of one candidate in one repeat on the training speakers of one outer
     fold."""
     warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
@@ -241,7 +272,7 @@ def inner_validation(name: str, outer: int, repeat: int, train: np.ndarray,
     X = features.iloc[train]  # keeps the frame's index: speakers are looked up by it
     labels = all_labels.iloc[train]
     y = labels if candidate.multitask else labels["emotion"]
-    inner = inner_folds(context.speakers.loc[X.index], inner_splits, repeat)
+    inner = inner_folds(context.speakers.loc[X.index], mode, repeat)
     start = time.perf_counter()
     result = evaluate({name: candidate.factory(replace(context, seed=repeat))}, X, y,
                       languages=labels["language"].to_numpy(), cv=inner, verbose=False)
@@ -293,7 +324,7 @@ def run(args, data) -> pd.DataFrame:
           f"repeats x {len(args.candidates)} candidates, {mode.inner_splits} inner folds each)",
           flush=True)
     tasks = (delayed(inner_validation)(name, outer, repeat, folds[outer][0], data.X,
-                                       data.labels, context, mode.inner_splits)
+                                       data.labels, context, mode)
              for outer, repeat, name in todo)
     for part in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(tasks):
         part.to_csv(path, mode="a", header=not path.exists(), index=False)
@@ -400,7 +431,7 @@ def decision_table(outcomes: list[dict], args) -> str:
             verdict = f"**adopt {o['challenger']}**"
         else:
             verdict = f"keep {o['incumbent']}"
-        if args.mode_name != "full":
+        if args.mode_name not in DECIDING_MODES:
             verdict = f"{args.mode_name}: would {verdict.strip('*')} (not a decision)"
         if not o["complete"]:
             verdict += " (incomplete: not every outer fold and repeat ran)"
@@ -422,10 +453,11 @@ def noise_table(outcomes: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def timing_table(scores: pd.DataFrame, names: list[str]) -> str:
-    """Seconds of one fit and the CPU time the full protocol needs per candidate."""
+def timing_table(scores: pd.DataFrame, names: list[str], mode: Mode) -> str:
+    """Seconds of one fit and the CPU time the full protocol (of LOCO: its own) needs per
+    candidate."""
     first = scores[scores["language"] == "mean"]
-    full = MODES["full"]
+    full = mode if mode.loco else MODES["full"]
     n_full = full.outer_folds * full.repeats * full.inner_splits
     lines = ["| candidate | fit s (mean ± std over inner validations) | training rows per inner "
              f"fit (mean) | inner validations | full protocol ({n_full} fits): minutes |",
@@ -442,6 +474,37 @@ def timing_table(scores: pd.DataFrame, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def folds_text(args, used: str) -> str:
+    """The protocol's paragraph on the outer and inner folds of the mode."""
+    mode = args.mode
+    grid = (f"The SVM's grid is fixed in advance (`"
+            f"{'QUICK_SVM_GRID' if args.quick else 'SVM_PARAM_GRID'}` = "
+            f"`{bench.QUICK_SVM_GRID if args.quick else SVM_PARAM_GRID}`), searched on "
+            "inner-inner speaker folds of every inner training part.")
+    if mode.loco:
+        return (
+            "Outer folds: `LeaveOneCorpusOut` over all corpora, the benchmark's LOCO folds. For "
+            f"every outer fold and each of **{mode.repeats} repeats** (the networks with "
+            "`random_state=repeat`), each candidate is cross-validated on `LeaveOneCorpusOut` "
+            "folds of that outer fold's **training corpora only**: every inner test fold is a "
+            "corpus that no inner fit has seen, and the partition is the same in every repeat. "
+            "Its score is the *inner pooled UAR*: the mean over the training corpora of each "
+            "corpus's UAR when it was held out. The outer test corpus is never fitted, "
+            "predicted or scored here. " + grid)
+    return (
+        f"Outer folds: {used} of `CorpusSpeakerKFold({mode.outer_splits})` over all corpora"
+        + (", the benchmark's outer folds (SAVEE and CASIA, 4 speakers each, leave one speaker "
+           "out within them)" if mode.outer_splits == MODES["full"].outer_splits else "")
+        + f". For every outer fold and each of **{mode.repeats} repeats**, each candidate is "
+        f"cross-validated on `CorpusSpeakerKFold({mode.inner_splits}, shuffle=True, "
+        "random_state=repeat)` folds of that outer fold's **training speakers only** (unseen "
+        "speakers of every corpus in each inner test fold; a new speaker partition per "
+        "repeat, the same for every candidate), the networks with `random_state=repeat`. Its "
+        "score is the *inner pooled UAR*: the mean over corpora of each corpus's UAR on the "
+        "inner predictions pooled over the inner folds. The outer test speakers are never "
+        "fitted, predicted or scored here. " + grid)
+
+
 def render(args, data, scores, outcomes, seconds, loads) -> str:
     mode = args.mode
     names = [name for name in CANDIDATES if name in set(scores["candidate"])]
@@ -451,7 +514,8 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
     used = (f"all {mode.outer_folds}" if mode.outer_folds == mode.outer_splits
             else f"the first {mode.outer_folds} ({', '.join(map(str, range(mode.outer_folds)))})")
     lines = [
-        "# Nested tuning: candidates compared on inner speaker folds of every outer fold",
+        "# Nested tuning: candidates compared on inner "
+        f"{'corpus' if mode.loco else 'speaker'} folds of every outer fold",
         "",
         f"Mode: **{args.mode_name}** ({mode.what}). Run on "
         f"{datetime.datetime.now().isoformat(timespec='minutes')}, `{args.command}`.",
@@ -463,26 +527,15 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         "RAVDESS is `en-US` and of SAVEE `en-GB`, so the auxiliary task and the per-corpus "
         "scores have one label per corpus.",
         "",
-        f"Outer folds: {used} of `CorpusSpeakerKFold({mode.outer_splits})` over all corpora"
-        + (", the benchmark's outer folds (SAVEE and CASIA, 4 speakers each, leave one speaker "
-           "out within them)" if mode.outer_splits == MODES["full"].outer_splits else "")
-        + ". For every outer fold and each of **"
-        f"{mode.repeats} repeats**, each candidate is cross-validated on `CorpusSpeakerKFold("
-        f"{mode.inner_splits}, shuffle=True, random_state=repeat)` folds of that outer fold's "
-        "**training speakers only** (unseen speakers of every corpus in each inner test fold; a "
-        "new speaker partition per repeat, the same for every candidate), the networks with "
-        "`random_state=repeat`. Its score is the *inner pooled UAR*: the mean over corpora of "
-        "each corpus's UAR on the inner predictions pooled over the inner folds. The outer test "
-        "speakers are never fitted, predicted or scored here. The SVM's grid is fixed in "
-        f"advance (`{'QUICK_SVM_GRID' if args.quick else 'SVM_PARAM_GRID'}` = "
-        f"`{bench.QUICK_SVM_GRID if args.quick else SVM_PARAM_GRID}`), searched on "
-        "inner-inner speaker folds of every inner training part.",
+        folds_text(args, used),
         "",
         "**Noise.** The *spread* of a question is the standard deviation over repeats of the "
         "challenger-minus-incumbent difference of the inner pooled UAR within an outer fold, "
         "pooled over the outer folds (root mean of the per-fold variances). For the networks "
         "it holds the seed-to-seed noise (with the partition's); for the deterministic SVM it "
-        "is the spread over repeated speaker partitions.",
+        "is the spread over repeated speaker partitions"
+        + (" (none here: the LOCO partition is fixed, so only the networks' seeds vary)."
+           if mode.loco else "."),
         "",
         "**Rule.** Each question compares an incumbent (the current default) with a "
         "challenger. The challenger becomes the default only if (1) its *mean gain* (inner "
@@ -490,8 +543,8 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         "than the spread **and** (2) its mean over repeats beats the incumbent's on a strict "
         "majority of the outer folds. Otherwise the incumbent stays. The loss weighting is "
         "compared on top of the normalisation that won."
-        + (" Only the full mode decides; other modes say what the rule would do." if
-           args.mode_name != "full" else ""),
+        + (" Only the full and LOCO modes decide; other modes say what the rule would do."
+           if args.mode_name not in DECIDING_MODES else ""),
         "",
         "## Candidates",
         "",
@@ -533,7 +586,7 @@ def render(args, data, scores, outcomes, seconds, loads) -> str:
         "machine was shared with other processes; the last column extrapolates this run's "
         "fit and predict time per inner fold to the full protocol, in one process:",
         "",
-        timing_table(scores, names),
+        timing_table(scores, names, mode),
         "",
         f"This invocation ran {args.n_run} of the {len(scores[scores['language'] == 'mean'])} "
         f"inner validations in {seconds:.0f} s with n_jobs={args.n_jobs}"
@@ -554,6 +607,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     modes.add_argument("--quick", action="store_true",
                        help="smoke run: speaker subset, 2 outer folds, 2 repeats, 2 inner folds, "
                        "tiny networks")
+    modes.add_argument("--loco", action="store_true",
+                       help="unseen corpora: leave one corpus out in the outer and the inner "
+                       "folds, 3 repeats (seeds); decides the unseen-corpus questions")
     modes.add_argument("--screen", action="store_true",
                        help="screening: outer folds 0 and 1 of the five, 3 repeats, 3 inner "
                        "folds; verdicts are not decisions")
@@ -576,7 +632,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.command = shlex.join(["python", "benchmarks/tune.py",
                                *(sys.argv[1:] if argv is None else argv)])
-    args.mode_name = "quick" if args.quick else "screen" if args.screen else "full"
+    args.mode_name = ("quick" if args.quick else "screen" if args.screen
+                      else "loco" if args.loco else "full")
     args.mode = MODES[args.mode_name]
     if args.output is None:
         args.output = bench.QUICK_OUTPUT if args.quick else bench.RESULTS_DIR

@@ -5,6 +5,7 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -368,10 +369,11 @@ def test_tune_never_sees_the_outer_test_speakers(tune, monkeypatch):
 
     monkeypatch.setattr(tune, "evaluate", fake_evaluate)
     context = tune.Context(speakers, {}, {})
+    mode = tune.Mode(2, 2, 1, 2, "", "test")
     folds = list(tune.CorpusSpeakerKFold(2).split(X, groups=speakers.reset_index(drop=True)))
     for outer, (train, test) in enumerate(folds):
         with pytest.raises(StopIteration):
-            tune.inner_validation("SVM", outer, 0, train, X, labels, context, 2)
+            tune.inner_validation("SVM", outer, 0, train, X, labels, context, mode)
         rows, inner = seen[-1]
         assert not rows & set(X.index[test])
         for inner_train, inner_test in inner:  # and the inner folds are speaker independent
@@ -382,11 +384,36 @@ def test_tune_never_sees_the_outer_test_speakers(tune, monkeypatch):
 def test_tune_repeats_draw_other_partitions_and_seeds(tune):
     speakers = pd.DataFrame({"corpus": np.repeat(["emodb", "urdu"], 30),
                              "speaker": np.repeat([f"s{i}" for i in range(12)], 5)})
-    partitions = {tuple(tuple(test) for _, test in tune.inner_folds(speakers, 3, repeat))
+    partitions = {tuple(tuple(test) for _, test in tune.inner_folds(speakers, tune.MODES["full"],
+                                                                      repeat))
                   for repeat in range(3)}
     assert len(partitions) == 3
     built = tune.CANDIDATES["MSFL"].factory(tune.Context(speakers, {}, {}, seed=2))
     assert built[-1].random_state == 2
+
+
+def test_tune_loco_mode_holds_out_whole_corpora_outer_and_inner(tune):
+    """--loco: the outer test corpus is unseen, and every inner test fold is a training corpus
+    that its inner fit has not seen."""
+    corpora = ["emodb", "casia", "savee"]
+    frame = pd.DataFrame({"corpus": np.repeat(corpora, 8),
+                          "speaker": np.repeat([f"s{i}" for i in range(6)], 4)},
+                         index=np.arange(100, 124))
+    data = SimpleNamespace(frame=frame, X=pd.DataFrame(np.zeros((24, 2)), index=frame.index))
+    mode = tune.MODES["loco"]
+    outer = tune.outer_folds(data, mode)
+    assert sorted(frame["corpus"].iloc[test].unique()[0] for _, test in outer) == sorted(corpora)
+    for train, test in outer:
+        assert set(frame["corpus"].iloc[train]).isdisjoint(frame["corpus"].iloc[test])
+        inner_rows = frame.iloc[train]
+        inner = tune.inner_folds(inner_rows, mode, repeat=1)
+        again = tune.inner_folds(inner_rows, mode, repeat=0)  # only the seeds vary
+        assert [list(test) for _, test in inner] == [list(test) for _, test in again]
+        assert len(inner) == 2
+        for inner_train, inner_test in inner:
+            held_out = set(inner_rows["corpus"].iloc[inner_test])
+            assert len(held_out) == 1
+            assert held_out.isdisjoint(inner_rows["corpus"].iloc[inner_train])
 
 
 def mean_scores(values: dict) -> pd.DataFrame:
