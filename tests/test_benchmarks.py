@@ -790,6 +790,32 @@ def test_explanation_dev_summary_counts_each_case_once_and_gives_the_odds(tmp_pa
     assert summary.failure_kind("shared cue", "met") is None
 
 
+# ---------------------------------------------------------------------------- explanation_agreement_dev
+@pytest.fixture(scope="module")
+def agreement_dev():
+    return load_script("explanation_agreement_dev")
+
+
+def test_explanation_agreement_dev_never_uses_the_scored_seeds(agreement_dev):
+    assert agreement_dev.parse_args([]).seeds == list(range(5, 25))
+    with pytest.raises(SystemExit):
+        agreement_dev.parse_args(["--seeds", "0", "5"])
+
+
+def test_explanation_agreement_dev_counts_the_cases_at_the_tests_threshold(agreement_dev):
+    threshold = agreement_dev.ground_truth_module().MIN_FAMILY_SPEARMAN
+    table = pd.DataFrame([
+        {"setting": setting, "feature_set": feature_set, "seed": 5, "spearman": rho,
+         "met": rho >= threshold, "seconds": 1.0}
+        for setting, values in {"defaults": (0.2, 0.9), "wide=False": (0.7, 0.8)}.items()
+        for feature_set, rho in zip(("eGeMAPSv02", "IS10"), values)])
+    counts = agreement_dev.summary(table)
+    assert counts.loc[("defaults", "all"), "met"] == 1
+    assert counts.loc[("wide=False", "all"), "met"] == 2
+    assert counts.loc[("defaults", "all"), "cases"] == 2
+    assert counts.loc[("wide=False", "all"), "median"] == pytest.approx(0.75)
+
+
 # ---------------------------------------------------------------------------- svm_speed
 @pytest.fixture(scope="module")
 def svm_speed():
