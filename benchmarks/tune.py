@@ -166,6 +166,9 @@ CANDIDATES: dict[str, Candidate] = {
         "the shared features unlearn the corpus"),
     "MSFL corpus norm narrow": Candidate(msfl("corpus", wide=False), True,
                                          "GroupStandardScaler by corpus, no wide path"),
+    "MSFL corpus norm ensemble 5": Candidate(
+        msfl("corpus", n_ensemble=5), True,
+        "GroupStandardScaler by corpus, the mean probabilities of 5 networks (5x the cost)"),
     # Issue 23's network candidates, each one change to the defaults. "MSFL wide", "MSFL
     # balance" and "MSFL wide balance" were decided against the former defaults (wide=False,
     # balance=None: results/tuning_network) and are the defaults now; the others are screened
@@ -234,6 +237,7 @@ DECISIONS: dict[str, Decision] = {
     "unseen corpora: adversarial language": Decision("MSFL corpus norm",
                                                      "MSFL corpus norm adversarial"),
     "unseen corpora: narrow": Decision("MSFL corpus norm", "MSFL corpus norm narrow"),
+    "unseen corpora: ensemble of 5": Decision("MSFL corpus norm", "MSFL corpus norm ensemble 5"),
 }
 
 #: Which candidates run first (over all repeats and outer folds) when a run is cut short.
