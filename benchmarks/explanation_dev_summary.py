@@ -44,8 +44,9 @@ def every_case_table(text: str) -> pd.DataFrame:
         return [cell.strip() for cell in line.strip("|").split("|")]
 
     table = pd.DataFrame([cells(row) for row in rows], columns=cells(header))
-    # Round 1 marked the default of its time in the name: "2 ln k (default)".
-    table["candidate"] = table["candidate"].str.replace(" (default)", "", regex=False)
+    if "candidate" in table:
+        # Round 1 marked the default of its time in the name: "2 ln k (default)".
+        table["candidate"] = table["candidate"].str.replace(" (default)", "", regex=False)
     table["seed"] = table["seed"].astype(int)
     return table
 
@@ -102,10 +103,11 @@ def failures(cases: pd.DataFrame) -> pd.DataFrame:
 def bars_table(gt) -> pd.DataFrame:
     """The test's bar per setting: development cases met, rate bound, bar, false alarm."""
     return pd.DataFrame([
-        {"setting": name, "dev cases met": f"{bar.dev_met} of {gt.DEV_CASES}",
+        {"check": check, "setting": name, "dev cases met": f"{bar.dev_met} of {bar.dev_cases}",
          "rate lower bound": round(bar.lower_bound, 3),
-         f"bar (of {gt.N_SCORED})": bar.min_met, "false alarm": round(bar.false_alarm, 3)}
-        for name, bar in gt.BARS.items()
+         "bar": f"{bar.min_met} of {bar.n_scored}", "false alarm": round(bar.false_alarm, 3)}
+        for check, bars in (("ground truth", gt.BARS), ("agreement", gt.AGREEMENT_BARS))
+        for name, bar in bars.items()
     ])
 
 

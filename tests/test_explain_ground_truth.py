@@ -14,8 +14,9 @@ what the development seeds 5-24 measured for the same setting (see ``RateBar``).
 are checked, each with its own measured rate: the estimator's defaults (no parameter pinned
 but random_state), whose wide path goes around the attention, and ``wide=False``, where every
 input passes the attention, the setting the docs recommend for explanations. The agreement
-with permutation importance is checked at ``wide=False`` only: at the defaults part of what
-the network reads bypasses the attention, so the two need not agree.
+of the attention with permutation importance over the LLD families is a rate too, checked
+for both settings against the rate benchmarks/explanation_agreement_dev.py measured on the
+development seeds.
 """
 
 import importlib.util
@@ -63,14 +64,11 @@ CORPUS = dict(
 # The attention of one small network depends on its initialisation; the ground truth is
 # checked on the mean over three of them (the most the issue allows).
 N_INITIALISATIONS = 3
-# Spearman correlation over LLD families between the attention of a model whose every input
-# passes the attention (the defaults before the wide path; wide=False since) and its
-# permutation importance, seeds 0, 1, 2: 1.0, 0.82, 0.82 on eGeMAPSv02, 0.75, 0.99, 0.94 on
-# IS10 (with 2 ln k before: 0.96 each, 0.70, 0.93, 0.94); the same attention shuffled over
-# the families gave medians of -0.26 to 0.0 then, and the control below asserts < 0.6. At the
-# defaults (wide=True), seed 0 on eGeMAPSv02 gave 0.36.
+# A case of the agreement check: the Spearman correlation over LLD families between a
+# model's attention and its permutation importance is at least this. The attention shuffled
+# over the families gave medians of -0.26 to 0.0, and the control below asserts < 0.6.
 MIN_FAMILY_SPEARMAN = 0.6
-# The setting the agreement with permutation importance is checked at.
+# The setting the docs recommend for explanations: every input passes the attention.
 EXPLANATION_SETTING = {"wide": False}
 
 # The settings whose ground-truth rates are checked: the defaults (wide=True and
@@ -85,36 +83,51 @@ DEV_CASES_MET = {"defaults": 48, "wide=False": 65}
 DEV_CASES = 80
 CONFIDENCE = 0.95
 N_SCORED = 2 * len(SEEDS) * len(FEATURE_SETS)
+# The agreement check's cases met on the development seeds 5-24, one per corpus and feature
+# set: benchmarks/results/explanation_agreement_dev.md (the defaults missed it twice, at 0.25
+# and 0.46, both on eGeMAPSv02; wide=False once, at 0.46).
+AGREEMENT_DEV_MET = {"defaults": 38, "wide=False": 39}
+AGREEMENT_DEV_CASES = 40
+# Scored on seeds 0-2, whose features the ground-truth rate test has extracted already (the
+# test file is the suite's longest), both feature sets.
+AGREEMENT_SEEDS = SEEDS[:3]
+AGREEMENT_N_SCORED = len(AGREEMENT_SEEDS) * len(FEATURE_SETS)
 
 
 @dataclass(frozen=True)
 class RateBar:
-    """The bar of one setting: at least ``min_met`` of the ``N_SCORED`` scored cases.
+    """The bar of one setting: at least ``min_met`` of the ``n_scored`` scored cases.
 
     ``lower_bound`` is the one-sided 95% Clopper-Pearson lower bound of the per-case rate
-    measured on the development seeds; ``min_met`` the smallest m with P(X <= m) >= 5% for
-    X ~ Binomial(N_SCORED, lower_bound), so the test fails (X < min_met) with probability
+    measured on the development seeds (``dev_met`` of ``dev_cases``); ``min_met`` the smallest
+    m with P(X <= m) >= 5% for X ~ Binomial(n_scored, lower_bound), so the test fails
+    (X < min_met) with probability
     ``false_alarm`` < 5% when the rate is at the bound. Cases of one corpus share its
     signals; the development cases of the former defaults varied less than independent ones
     would (every seed met 2 to 4 of its 4).
     """
 
     dev_met: int
+    dev_cases: int = DEV_CASES
+    n_scored: int = N_SCORED
 
     @property
     def lower_bound(self) -> float:
-        return float(stats.beta.ppf(1 - CONFIDENCE, self.dev_met, DEV_CASES - self.dev_met + 1))
+        return float(stats.beta.ppf(1 - CONFIDENCE, self.dev_met,
+                                    self.dev_cases - self.dev_met + 1))
 
     @property
     def min_met(self) -> int:
-        return int(stats.binom.ppf(1 - CONFIDENCE, N_SCORED, self.lower_bound))
+        return int(stats.binom.ppf(1 - CONFIDENCE, self.n_scored, self.lower_bound))
 
     @property
     def false_alarm(self) -> float:
-        return float(stats.binom.cdf(self.min_met - 1, N_SCORED, self.lower_bound))
+        return float(stats.binom.cdf(self.min_met - 1, self.n_scored, self.lower_bound))
 
 
 BARS = {name: RateBar(met) for name, met in DEV_CASES_MET.items()}
+AGREEMENT_BARS = {name: RateBar(met, AGREEMENT_DEV_CASES, AGREEMENT_N_SCORED)
+                  for name, met in AGREEMENT_DEV_MET.items()}
 
 
 def model_for(seed: int, initialisation: int, **params) -> MultitaskSERClassifier:
@@ -218,9 +231,11 @@ def case_failures(parallel, feature_set, seed, synthetic, params) -> dict:
 
 
 def test_dev_rates_are_the_committed_ones():
-    """The bars' development numbers are those of the committed round 4 report."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "explanation_dev_summary.py"
-    spec = importlib.util.spec_from_file_location("explanation_dev_summary", path)
+    """The bars' development numbers are those of the committed round 4 and agreement
+    reports."""
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    spec = importlib.util.spec_from_file_location("explanation_dev_summary",
+                                                  benchmarks / "explanation_dev_summary.py")
     summary = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(summary)
     cases = summary.dev_cases()
@@ -228,11 +243,17 @@ def test_dev_rates_are_the_committed_ones():
         setting = cases[cases["candidate"] == name]
         assert sorted(setting["seed"].unique()) == list(range(5, 25)), name
         assert (setting["n_met"].sum(), 2 * len(setting)) == (met, DEV_CASES), name
-    assert N_SCORED == 20
-    for bar in BARS.values():
+    agreement = summary.every_case_table(
+        (benchmarks / "results" / "explanation_agreement_dev.md").read_text())
+    for name, met in AGREEMENT_DEV_MET.items():
+        setting = agreement[agreement["setting"] == name]
+        assert sorted(setting["seed"].unique()) == list(range(5, 25)), name
+        assert ((setting["met"] == "True").sum(), len(setting)) == (met, AGREEMENT_DEV_CASES)
+    assert (N_SCORED, AGREEMENT_N_SCORED) == (20, 6)
+    for bar in [*BARS.values(), *AGREEMENT_BARS.values()]:
         assert bar.false_alarm < 1 - CONFIDENCE
         # min_met is the smallest bar with that property: one case more would exceed it.
-        assert stats.binom.cdf(bar.min_met, N_SCORED, bar.lower_bound) >= 1 - CONFIDENCE
+        assert stats.binom.cdf(bar.min_met, bar.n_scored, bar.lower_bound) >= 1 - CONFIDENCE
 
 
 @pytest.mark.slow
@@ -265,24 +286,45 @@ def test_ground_truth_rate_is_not_below_the_development_bound(setting, synthetic
         f"{bar.false_alarm:.3f}):\n{report}")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("feature_set", FEATURE_SETS)
-def test_attention_agrees_with_permutation_importance_over_families(feature_set, synthetic):
-    features, labels = synthetic(feature_set, SEEDS[0])
+def agreement_table(setting: str, seed: int, features, labels):
+    """Attention against permutation importance per LLD family, one model of ``setting``."""
     targets = labels[["emotion", "language"]]
-    model = model_for(SEEDS[0], 0, **EXPLANATION_SETTING).fit(features, targets)
-    table = compare_with_permutation(model, features, targets, n_repeats=3, random_state=0)
-    assert table["n_features"].sum() == features.shape[1]
-    np.testing.assert_allclose(table["attention"].sum(), 1.0)
-    assert table.attrs["spearman"] >= MIN_FAMILY_SPEARMAN, table
-    # Control: the same families with their attention shuffled fail the threshold.
+    model = model_for(seed, 0, **SETTINGS[setting]).fit(features, targets)
+    return compare_with_permutation(model, features, targets, n_repeats=3, random_state=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_attention_agrees_with_permutation_importance_at_the_development_rate(setting,
+                                                                               synthetic):
+    """At least the setting's ``min_met`` of the 6 scored cases (seeds 0-2, both feature
+    sets) have a Spearman correlation over the LLD families of at least
+    ``MIN_FAMILY_SPEARMAN``; cases run two at a time and stop once the verdict is settled."""
+    bar = AGREEMENT_BARS[setting]
+    order = [(feature_set, seed) for seed in AGREEMENT_SEEDS for feature_set in FEATURE_SETS]
+    correlations = {}
+    with Parallel(n_jobs=2) as parallel:
+        for start in range(0, len(order), 2):
+            batch = order[start:start + 2]
+            tables = parallel(
+                delayed(agreement_table)(setting, seed, *synthetic(feature_set, seed))
+                for feature_set, seed in batch)
+            for case, table in zip(batch, tables):
+                assert table["n_features"].sum() == synthetic(*case)[0].shape[1]
+                np.testing.assert_allclose(table["attention"].sum(), 1.0)
+                correlations[case] = table.attrs["spearman"]
+            n_met = sum(rho >= MIN_FAMILY_SPEARMAN for rho in correlations.values())
+            if n_met >= bar.min_met or n_met + len(order) - len(correlations) < bar.min_met:
+                break
+    # Control: the last case's families with their attention shuffled fail the threshold.
     rng = np.random.default_rng(0)
-    shuffled = [
-        table["permutation_mean"].corr(
-            pd.Series(rng.permutation(table["attention"].to_numpy())), method="spearman")
-        for _ in range(20)
-    ]
+    shuffled = [table["permutation_mean"].corr(
+        pd.Series(rng.permutation(table["attention"].to_numpy())), method="spearman")
+        for _ in range(20)]
     assert np.median(shuffled) < MIN_FAMILY_SPEARMAN
+    assert n_met >= bar.min_met, (
+        f"{setting}: {n_met} of {len(correlations)} cases at Spearman >= "
+        f"{MIN_FAMILY_SPEARMAN} (bar {bar.min_met} of {bar.n_scored}): {correlations}")
 
 
 @pytest.mark.slow
