@@ -101,8 +101,8 @@ class RateBar:
     ``lower_bound`` is the one-sided 95% Clopper-Pearson lower bound of the per-case rate
     measured on the development seeds (``dev_met`` of ``dev_cases``); ``min_met`` the smallest
     m with P(X <= m) >= 5% for X ~ Binomial(n_scored, lower_bound), so the test fails
-    (X < min_met) with probability
-    ``false_alarm`` < 5% when the rate is at the bound. Cases of one corpus share its
+    (X < min_met) with probability ``false_alarm`` < 5% when the rate is at the bound.
+    Cases of one corpus share its
     signals; the development cases of the former defaults varied less than independent ones
     would (every seed met 2 to 4 of its 4).
     """
