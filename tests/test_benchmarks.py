@@ -790,7 +790,7 @@ def test_explanation_dev_summary_counts_each_case_once_and_gives_the_odds(tmp_pa
     assert summary.failure_kind("shared cue", "met") is None
 
 
-# ---------------------------------------------------------------------------- explanation_agreement_dev
+# ------------------------------------------------------------------ explanation_agreement_dev
 @pytest.fixture(scope="module")
 def agreement_dev():
     return load_script("explanation_agreement_dev")
