@@ -250,17 +250,23 @@ def check_unit(unit: Unit, values: dict[Path, list[Number]], named: list[Path]) 
     return problems
 
 
+def with_files(units):
+    """Each unit with the results files its numbers are checked against: those it names, or
+    for a table that names none, those its caption (the unit right before it) names: a table
+    copied from a results file under that sentence."""
+    caption: list[Path] = []
+    for unit in units:
+        named = named_files(unit)
+        yield unit, named or (caption if is_table(unit) else [])
+        caption = named
+
+
 def problems_of(paths) -> list[str]:
     values: dict[Path, list[Number]] = {}
     problems = []
     for path in paths:
-        # A table that names no file is checked against the files its caption (the unit
-        # right before it) names: a table copied from a results file under that sentence.
-        caption: list[Path] = []
-        for unit in units_of(path):
-            named = named_files(unit)
-            problems += check_unit(unit, values, named or (caption if is_table(unit) else []))
-            caption = named
+        for unit, files in with_files(units_of(path)):
+            problems += check_unit(unit, values, files)
     return problems
 
 
@@ -277,14 +283,10 @@ def test_readme_results_figures_name_their_results_file():
     lines = readme.read_text(encoding="utf-8").splitlines()
     start = lines.index("## Results")
     end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
-    unnamed, caption = [], []
-    for first, block in prose_blocks(lines[start:end], start + 1, markdown=True):
-        unit = Unit(readme, first, "\n".join(block))
-        # A table may take its file from its caption, as problems_of checks it.
-        named = named_files(unit) or (caption if is_table(unit) else [])
-        if numbers(prose(unit.text)) and not named:
-            unnamed.append(f"README.md:{first}: {' '.join(block)[:100]}")
-        caption = named_files(unit)
+    units = (Unit(readme, first, "\n".join(block))
+             for first, block in prose_blocks(lines[start:end], start + 1, markdown=True))
+    unnamed = [f"README.md:{unit.line}: {unit.text.replace(chr(10), ' ')[:100]}"
+               for unit, files in with_files(units) if numbers(prose(unit.text)) and not files]
     assert not unnamed, "figures without their results file:\n" + "\n".join(unnamed)
 
 
