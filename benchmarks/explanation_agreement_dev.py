@@ -5,9 +5,9 @@ as its permutation importance does (Spearman correlation over families at least
 ``MIN_FAMILY_SPEARMAN``), on the scored synthetic corpora. Whether a setting can pass that check
 is a rate: one network per case, and a correlation over six families. This script measures the
 rate on the development seeds 5-24 (never the seeds 0-4 the tests score), for the estimator's
-defaults and for ``wide=False``, each case exactly as the test builds it: the multilingual model
-``model_for(seed, 0, **setting)`` fitted on the synthetic corpus's features, then
-``compare_with_permutation(model, features, targets, n_repeats=3, random_state=0)``.
+defaults and for ``wide=False``, each case built by the test's own ``agreement_table``: the
+multilingual model ``model_for(seed, 0, **setting)`` fitted on the synthetic corpus's features,
+then ``compare_with_permutation(model, features, targets, n_repeats=3, random_state=0)``.
 
 The tests take their bars from this report (``RateBar``, as for the ground-truth rates).
 
@@ -38,26 +38,20 @@ from _machine import cpu_model  # noqa: E402
 from explanation_dev import (  # noqa: E402
     QUICK_OUTPUT,
     RESULTS_DIR,
-    ROUND4_CANDIDATES,
     ground_truth_module,
     synthetic_features,
 )
 
 REPORT_NAME = "explanation_agreement_dev.md"
 DEV_SEEDS = tuple(range(5, 25))
-#: The settings measured: the estimator's defaults and wide=False (as in round 4).
-SETTINGS = ROUND4_CANDIDATES
 
 
 def agreement_case(setting: str, feature_set: str, seed: int, features, labels) -> dict:
-    """The test's agreement check on one development corpus, for one setting."""
-    from sklearn_msfl.explain import compare_with_permutation
-
+    """The test's agreement check on one development corpus, for one of the test's
+    settings (the estimator's defaults, wide=False)."""
     gt = ground_truth_module()
     start = time.perf_counter()
-    targets = labels[["emotion", "language"]]
-    model = gt.model_for(seed, 0, **SETTINGS[setting]).fit(features, targets)
-    table = compare_with_permutation(model, features, targets, n_repeats=3, random_state=0)
+    table = gt.agreement_table(setting, seed, features, labels)
     spearman = float(table.attrs["spearman"])
     return {"setting": setting, "feature_set": feature_set, "seed": seed,
             "spearman": spearman, "met": spearman >= gt.MIN_FAMILY_SPEARMAN,
@@ -129,7 +123,7 @@ def main(argv=None) -> int:
                for feature_set in args.feature_sets for seed in args.seeds}
     rows = Parallel(n_jobs=args.n_jobs)(
         delayed(agreement_case)(setting, feature_set, seed, *corpora[feature_set, seed])
-        for setting in SETTINGS for (feature_set, seed) in corpora)
+        for setting in ground_truth_module().SETTINGS for (feature_set, seed) in corpora)
     table = pd.DataFrame(rows)
     print(summary(table).round(2).to_string())
     args.output.mkdir(parents=True, exist_ok=True)
